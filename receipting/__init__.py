@@ -1,0 +1,1 @@
+"""Council payments and cash-receipting: funds, payments, receipts and the API over the ledger."""
