@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 # a burst of writers in the embedded setup; a wait this long means something is stuck.
 SQLITE_BUSY_TIMEOUT_S = 30
 
+# How long to wait for a PostgreSQL connection before reporting the database unreachable, so a
+# health check against a vanished host answers instead of hanging until TCP gives up.
+POSTGRES_CONNECT_TIMEOUT_S = 5
+
 
 def normalise_url(url: str) -> str:
     """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
@@ -32,7 +36,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

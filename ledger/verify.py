@@ -153,31 +153,34 @@ def _check_every_entry_sealed_or_queued(session: Session, key: bytes, report: Ve
 def _check_reversals(session: Session, key: bytes, report: VerifyReport) -> None:
     reversal = aliased(EntryRow)
     pairs = session.execute(
-        select(reversal.id, reversal.reverses_entry_id).where(
-            reversal.reverses_entry_id.is_not(None)
-        )
+        select(reversal.id, reversal.reverses_entry_id)
+        .where(reversal.reverses_entry_id.is_not(None))
+        .order_by(reversal.id)
     ).all()
     if not pairs:
         return
-    legs: dict[tuple[int, int, str], int] = defaultdict(int)
-    pair_of = {}
-    for reversal_id, original_id in pairs:
-        pair_of[reversal_id] = reversal_id
-        pair_of[original_id] = reversal_id
+    # An entry can belong to two pairs: as the reversal of one and the original of another.
+    involved = {entry_id for pair in pairs for entry_id in pair}
+    postings: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
     for entry_id, account_id, sub_key, amount in session.execute(
         select(
             PostingRow.entry_id,
             PostingRow.account_id,
             PostingRow.sub_account_key,
             PostingRow.amount_pence,
-        ).where(PostingRow.entry_id.in_(list(pair_of)))
+        ).where(PostingRow.entry_id.in_(involved))
     ):
-        legs[(pair_of[entry_id], account_id, sub_key or "")] += amount
-    for (reversal_id, account_id, _sub), amount in sorted(legs.items()):
-        if amount != 0:
+        postings[entry_id].append((account_id, sub_key or "", amount))
+    for reversal_id, original_id in pairs:
+        legs: dict[tuple[int, str], int] = defaultdict(int)
+        for account_id, sub_key, amount in (*postings[reversal_id], *postings[original_id]):
+            legs[(account_id, sub_key)] += amount
+        off = {leg: amount for leg, amount in legs.items() if amount != 0}
+        if off:
+            (account_id, _sub), amount = min(off.items())
             report.problems.append(
-                f"entry {reversal_id}: does not net the entry it reverses to zero "
-                f"(account id {account_id} is off by {amount} pence)"
+                f"entry {reversal_id}: does not net entry {original_id}, which it reverses, to "
+                f"zero (account id {account_id} is off by {amount} pence)"
             )
             return
 

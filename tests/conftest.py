@@ -39,6 +39,7 @@ def _factory(request: pytest.FixtureRequest, kind: str) -> DatabaseFactory:
     )
     if isinstance(factory, str):
         pytest.skip(factory)
+    assert isinstance(factory, DatabaseFactory)
     return factory
 
 
