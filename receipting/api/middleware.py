@@ -1,0 +1,136 @@
+"""What every request goes through: a request id, an access log line, and limits on the body.
+
+The order matters: the request id comes first so that every later line, even one written while
+refusing a body, carries it; Falcon runs every component's `process_response` whatever happened,
+so the id is echoed on errors too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from contextvars import Token
+
+import falcon
+
+from receipting.api.errors import LengthRequired, RequestBodyTooLarge, UnsupportedContentType
+from receipting.logs import bind_request_id, reset_request_id
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+# Long enough for a UUID, a W3C trace id or a load balancer's id (all under 64 characters), short
+# enough that a client cannot bloat every log line with its own text.
+MAX_REQUEST_ID_LEN = 128
+
+# Letters, digits and `-_.:` only: an incoming id is copied into logs and response headers, so it
+# must not be able to carry a line break, a quote or a header separator.
+_SAFE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:\-]{{1,{MAX_REQUEST_ID_LEN}}}")
+
+# A JSON request to this API (a payment with a basket of a few hundred lines, say) is tens of
+# kilobytes. One mebibyte leaves ample room while stopping a client from tying up a worker parsing
+# a huge document. File imports, when they come, have their own endpoint and their own limit.
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+
+JSON_MEDIA_TYPE = "application/json"
+
+access_log = logging.getLogger("receipting.access")
+
+
+def parse_request_id(value: str | None) -> str | None:
+    """The client's request id if it is safe to reuse, else None."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _SAFE_REQUEST_ID.fullmatch(value) else None
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def request_id_for(incoming: str | None) -> str:
+    return parse_request_id(incoming) or new_request_id()
+
+
+def check_body_size(content_length: int | None, transfer_encoding: str | None) -> None:
+    if content_length is None and transfer_encoding and "chunked" in transfer_encoding.lower():
+        raise LengthRequired(
+            "Send the request body with a Content-Length header instead of chunked transfer "
+            "encoding, so its size can be checked before it is read."
+        )
+    if content_length is not None and content_length > MAX_REQUEST_BODY_BYTES:
+        raise RequestBodyTooLarge(
+            f"The request body is {content_length} bytes; at most {MAX_REQUEST_BODY_BYTES} are "
+            "accepted. Send less data in one request."
+        )
+
+
+def check_content_type(content_length: int | None, content_type: str | None) -> None:
+    """A request with a body must say that it is JSON: this API accepts nothing else."""
+    if not content_length:
+        return
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+        raise UnsupportedContentType(
+            f"Request bodies must be JSON, but this one was sent with {sent}. "
+            f"Send the body as JSON with the header Content-Type: {JSON_MEDIA_TYPE}."
+        )
+
+
+class RequestIdMiddleware:
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request_id = request_id_for(req.get_header(REQUEST_ID_HEADER))
+        req.context.request_id = request_id
+        req.context.request_id_token = bind_request_id(request_id)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        request_id = getattr(req.context, "request_id", None)
+        if request_id is not None:
+            resp.set_header(REQUEST_ID_HEADER, request_id)
+        token: Token[str | None] | None = getattr(req.context, "request_id_token", None)
+        if token is not None:
+            reset_request_id(token)
+
+
+class AccessLogMiddleware:
+    """One line per request. The query string and headers are left out: they can hold personal
+    data (account references) or credentials."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started_s = time.perf_counter()
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        started_s = getattr(req.context, "started_s", None)
+        duration_ms = None if started_s is None else (time.perf_counter() - started_s) * 1000
+        access_log.info(
+            "%s %s %s",
+            req.method,
+            req.path,
+            resp.status_code,
+            extra={
+                "method": req.method,
+                "path": req.path,
+                "status": resp.status_code,
+                "duration_ms": None if duration_ms is None else round(duration_ms, 2),
+                "error_code": getattr(req.context, "error_code", None),
+            },
+        )
+
+
+class RequestBodyMiddleware:
+    """Refuses an oversized or non-JSON body before anything reads it, whatever the route."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        check_body_size(req.content_length, req.get_header("Transfer-Encoding"))
+        check_content_type(req.content_length, req.content_type)
+
+
+def middleware_stack() -> list[RequestIdMiddleware | AccessLogMiddleware | RequestBodyMiddleware]:
+    return [RequestIdMiddleware(), AccessLogMiddleware(), RequestBodyMiddleware()]

@@ -1,0 +1,94 @@
+"""Composition: `create_app` builds the Falcon app from injected dependencies and nothing else.
+
+Nothing here connects to anything: the engine's pool opens its first connection on the first
+request that needs one. So importing this module, or building an app with gunicorn's `--preload`
+before workers fork, leaves no connection to be shared across processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import falcon
+import falcon.media
+from sqlalchemy.engine import Engine
+
+from ledger.db import make_engine, make_session_factory
+from ledger.service import Clock, LedgerService, utc_now
+from receipting.api import App, openapi
+from receipting.api.errors import install_error_handlers
+from receipting.api.middleware import middleware_stack
+from receipting.api.resources import health
+from receipting.api.resources import ledger as ledger_resources
+from receipting.channels import AppContext, Channel, load_channels
+from receipting.settings import Settings
+
+DISTRIBUTION = "council-receipting"
+
+API_DESCRIPTION = (
+    "A council's payments and cash-receipting engine. Errors are JSON shaped like GOV.UK Pay's: "
+    '{"code", "description", "field"}; every response carries an X-Request-Id header (send your '
+    "own to have it echoed). The ledger queries under /v1/ledger are served only while "
+    "RECEIPTING_DEVELOPMENT is on, until authentication is added; otherwise they answer 404."
+)
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    channels: Sequence[Channel] | None = None,
+) -> App:
+    """The WSGI app. `channels=None` loads the installed channels; tests pass their own list."""
+    engine = make_engine(settings.database_url) if engine is None else engine
+    clock = utc_now if clock is None else clock
+    session_factory = make_session_factory(engine)
+    app = falcon.App(middleware=middleware_stack())
+    _accept_json_only(app)
+    install_error_handlers(app)
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        ledger=LedgerService(session_factory, seal_key=settings.seal_key, clock=clock),
+        clock=clock,
+        routes=openapi.RouteRegistry(app),
+    )
+    _register_core_routes(context)
+    for channel in load_channels() if channels is None else channels:
+        channel.register_routes(app, context)
+    return app
+
+
+def _accept_json_only(app: App) -> None:
+    json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
+    app.req_options.media_handlers = json_only
+    app.resp_options.media_handlers = json_only
+
+
+def _register_core_routes(context: AppContext) -> None:
+    openapi.register(context.routes, _api_info())
+    health.register(context.routes, context.session_factory)
+    if context.settings.development:
+        log.warning(
+            "RECEIPTING_DEVELOPMENT is on: ledger queries under /v1/ledger are served without "
+            "authentication. Turn it off anywhere real money or real people's data is held."
+        )
+        ledger_resources.register(context.routes, context.ledger)
+
+
+def _api_info() -> openapi.ApiInfo:
+    try:
+        api_version = version(DISTRIBUTION)
+    except PackageNotFoundError:
+        api_version = "unreleased"
+    return openapi.ApiInfo(
+        title="Council payments and cash-receipting API",
+        version=api_version,
+        description=API_DESCRIPTION,
+    )
