@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger import errors
+from ledger.db import is_postgresql
 from ledger.model import MAX_PERIOD_NAME_LEN, check_text
 from ledger.tables import PeriodRow
 
@@ -46,13 +48,22 @@ def define_period(session: Session, name: str, starts_on: date, ends_on: date) -
     return Period(name, starts_on, ends_on, None)
 
 
-def close_period(session: Session, name: str, *, now: datetime) -> Period:
+def close_period(session: Session, name: str, *, clock: Callable[[], datetime]) -> Period:
+    """Close a period for good.
+
+    The close is stamped only once every transaction that was inserting entries has finished
+    (PostgreSQL: the SHARE lock on entries waits for them and holds new ones back; SQLite: this
+    transaction already holds the write lock), so every entry that got in carries an earlier
+    `posted_at` than the period's `closed_at`, which `verify` checks.
+    """
     row = session.scalars(select(PeriodRow).where(PeriodRow.name == name)).first()
     if row is None:
         raise errors.PeriodNotFound(name)
     if row.closed_at is None:
-        row.closed_at = now
-        session.flush()  # the database guard waits here for in-flight postings (PostgreSQL)
+        if is_postgresql(session):
+            session.execute(text("LOCK TABLE ledger_entries IN SHARE MODE"))
+        row.closed_at = clock()
+        session.flush()
     return _period(row)
 
 

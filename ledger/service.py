@@ -76,7 +76,7 @@ class LedgerService:
 
     def close_period(self, name: str) -> periods.Period:
         with self.unit_of_work() as session:
-            return periods.close_period(session, name, now=self._clock())
+            return periods.close_period(session, name, clock=self._clock)
 
     def balance(self, account_code: str, as_at: date | None = None) -> int:
         with self.unit_of_work() as session:
