@@ -64,8 +64,7 @@ class DatabaseFactory:
             self._template = str(template)
             return
         self._admin = make_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
-        with self._admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        self._drop_leftovers_of_dead_runs()
         name = f"{self._prefix}_template"
         self._create_pg(name, template=None)
         engine = make_engine(self._pg_url(name))
@@ -108,6 +107,18 @@ class DatabaseFactory:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             self._admin.dispose()
 
+    def _drop_leftovers_of_dead_runs(self) -> None:
+        """A run that was killed cannot drop its databases; the next run does, by process id."""
+        assert self._admin is not None
+        with self._admin.connect() as conn:
+            names = conn.exec_driver_sql(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, 'rcpt_test_')"
+            ).scalars()
+            for name in list(names):
+                pid = name.split("_")[2]
+                if pid.isdigit() and not _process_alive(int(pid)):
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def _create_pg(self, name: str, template: str | None) -> None:
         assert self._admin is not None
         with self._admin.connect() as conn:
@@ -120,6 +131,16 @@ class DatabaseFactory:
         return (
             make_url(postgres_admin_url()).set(database=name).render_as_string(hide_password=False)
         )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager

@@ -1,0 +1,62 @@
+"""Background work: jobs run in passes by `receipting worker` until it is told to stop.
+
+Jobs are idempotent (a pass that dies half-way is simply redone), so several workers may run at
+once: sealing takes a database lock and a second sealer finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from ledger.service import LedgerService
+
+log = logging.getLogger(__name__)
+
+# Seconds between passes: entries are sealed (and balances checkpointed) within this of posting.
+DEFAULT_WORKER_INTERVAL_S = 5.0
+
+
+def standard_jobs(ledger: LedgerService) -> list[Job]:
+    return [Job("seal", ledger.seal_all)]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of background work; `run` returns how many things it did."""
+
+    name: str
+    run: Callable[[], int]
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so a pass in progress finishes before the worker
+    exits (a half-done pass would only be redone, but a clean stop keeps the logs honest)."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("worker: %s received; stopping after this pass", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def run_worker(jobs: list[Job], *, interval_s: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        for job in jobs:
+            try:
+                done = job.run()
+            except Exception:
+                # A database restart or a lost connection must not end the worker; the job is
+                # retried on the next pass, and the traceback goes to the log for a person.
+                log.exception("worker: job %s failed; retrying in %g s", job.name, interval_s)
+                continue
+            if done:
+                log.info("worker: %s: %d done", job.name, done)
+        stop.wait(interval_s)
