@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from ledger.tables import Base
+from receipting.models import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

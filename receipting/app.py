@@ -8,22 +8,31 @@ before workers fork, leaves no connection to be shared across processes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 import falcon
 import falcon.media
 from sqlalchemy.engine import Engine
 
-from ledger.db import make_engine, make_session_factory
-from ledger.service import Clock, LedgerService, utc_now
+from ledger.service import Clock
 from receipting.api import App, openapi
 from receipting.api.errors import install_error_handlers
 from receipting.api.middleware import middleware_stack
 from receipting.api.resources import health
 from receipting.api.resources import ledger as ledger_resources
+from receipting.auth.middleware import auth_middleware
 from receipting.channels import AppContext, Channel, load_channels
+from receipting.council import api as council_api
+from receipting.gateways import api as gateways_api
+from receipting.gateways.base import Gateway
+from receipting.payments import api as payments_api
+from receipting.services import build_services
 from receipting.settings import Settings
+from receipting.webhooks import api as webhooks_api
+
+# Each registers its own routes (with their OpenAPI operations) on the app.
+SUBSYSTEMS = (council_api, gateways_api, payments_api, webhooks_api)
 
 DISTRIBUTION = "council-receipting"
 
@@ -43,23 +52,26 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
     channels: Sequence[Channel] | None = None,
+    gateways: Mapping[str, Gateway] | None = None,
 ) -> App:
-    """The WSGI app. `channels=None` loads the installed channels; tests pass their own list."""
-    engine = make_engine(settings.database_url) if engine is None else engine
-    clock = utc_now if clock is None else clock
-    session_factory = make_session_factory(engine)
-    app = falcon.App(middleware=middleware_stack())
+    """The WSGI app. `channels=None` loads the installed channels; tests pass their own list.
+    `gateways=None` builds the gateways the settings turn on; tests may pass their own."""
+    services = build_services(settings, engine=engine, clock=clock, gateways=gateways)
+    app = falcon.App(middleware=[*middleware_stack(), *auth_middleware(services)])
     _accept_json_only(app)
     install_error_handlers(app)
     context = AppContext(
         settings=settings,
-        engine=engine,
-        session_factory=session_factory,
-        ledger=LedgerService(session_factory, seal_key=settings.seal_key, clock=clock),
-        clock=clock,
+        engine=services.engine,
+        session_factory=services.session_factory,
+        ledger=services.ledger,
+        clock=services.clock,
         routes=openapi.RouteRegistry(app),
+        gateways=services.gateways,
     )
     _register_core_routes(context)
+    for subsystem in SUBSYSTEMS:
+        subsystem.register(context)
     for channel in load_channels() if channels is None else channels:
         channel.register_routes(app, context)
     return app

@@ -18,8 +18,8 @@ OpenAPI document as it adds them; a route added straight to the app fails the dr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -33,6 +33,7 @@ from ledger.service import LedgerService
 from receipting.api import App
 from receipting.api.openapi import RouteRegistry
 from receipting.errors import ConfigurationError
+from receipting.gateways.base import Gateway
 from receipting.settings import Settings
 
 CHANNEL_ENTRY_POINT_GROUP = "receipting.channels"
@@ -50,6 +51,7 @@ class AppContext:
     ledger: LedgerService
     clock: Callable[[], datetime]
     routes: RouteRegistry
+    gateways: Mapping[str, Gateway] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -35,9 +35,13 @@ from ledger.tables import SealQueueRow, SealRow
 from receipting import demo as demo_data
 from receipting import logs
 from receipting import serve as server
+from receipting.auth import cli as api_keys_cli
 from receipting.channels import Channel, cli_commands_of, load_channels
+from receipting.council import cli as council_cli
 from receipting.errors import ConfigurationError, ReceiptingError
+from receipting.services import build_services
 from receipting.settings import Settings
+from receipting.webhooks import cli as webhooks_cli
 from receipting.worker import DEFAULT_WORKER_INTERVAL_S, run_worker, standard_jobs, stop_on_signals
 
 # Exit statuses: 1 when the command ran and found the ledger at fault (like `diff` or `grep`),
@@ -333,8 +337,9 @@ def worker(interval_s: float, once: bool) -> None:
     if not once:
         configure_json_logging(settings)
     settings.warn_about_defaults()
-    with ledger_for(settings) as service:
-        jobs = standard_jobs(service)
+    with engine_for(settings.database_url) as engine:
+        require_migrated(engine, settings.database_url)
+        jobs = standard_jobs(build_services(settings, engine=engine))
         if once:
             for job in jobs:
                 click.echo(f"{job.name}: {job.run()} done")
@@ -606,6 +611,12 @@ def configure_logging() -> None:
     root.setLevel(logging.INFO)
     # Alembic narrates every step at INFO; the commands say what the migrations did instead.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+# Each subsystem's own command group.
+cli.add_command(council_cli.council)
+cli.add_command(api_keys_cli.api_keys)
+cli.add_command(webhooks_cli.webhooks)
 
 
 def main() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from types import FrameType
 
-from ledger.service import LedgerService
+from receipting.jobs import Job
+from receipting.payments import jobs as payments_jobs
+from receipting.services import Services
+from receipting.webhooks import jobs as webhooks_jobs
 
 log = logging.getLogger(__name__)
 
@@ -21,16 +22,12 @@ log = logging.getLogger(__name__)
 DEFAULT_WORKER_INTERVAL_S = 5.0
 
 
-def standard_jobs(ledger: LedgerService) -> list[Job]:
-    return [Job("seal", ledger.seal_all)]
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One unit of background work; `run` returns how many things it did."""
-
-    name: str
-    run: Callable[[], int]
+def standard_jobs(services: Services) -> list[Job]:
+    return [
+        Job("seal", services.ledger.seal_all),
+        *payments_jobs.jobs(services),
+        *webhooks_jobs.jobs(services),
+    ]
 
 
 def stop_on_signals() -> threading.Event:

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 import migrations
 from ledger.db import make_engine
-from ledger.tables import Base
+from receipting.models import metadata
 from tests.support.databases import DatabaseFactory
 
 
@@ -16,7 +16,7 @@ def _drift(url: str) -> list[object]:
     engine = make_engine(url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     engine.dispose()
     return list(diff)
 

@@ -1,0 +1,14 @@
+"""A unit of background work run by `receipting worker`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of background work; `run` does one pass and returns how many things it did."""
+
+    name: str
+    run: Callable[[], int]

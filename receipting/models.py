@@ -1,0 +1,20 @@
+"""Every table model of the engine, imported so the shared metadata is complete (for Alembic's
+drift check and for anything that inspects the schema)."""
+
+from __future__ import annotations
+
+import ledger.tables
+import receipting.auth.tables
+import receipting.council.tables
+import receipting.gateways.tables
+import receipting.payments.tables
+import receipting.webhooks.tables
+from ledger.tables import Base
+
+metadata = Base.metadata
+
+__all__ = [
+    "ledger",
+    "metadata",
+    "receipting",
+]

@@ -1,0 +1,1 @@
+"""Signed webhooks: subscriptions, a transactional outbox and at-least-once delivery."""
