@@ -1,0 +1,30 @@
+"""What an API key may do. Every /v1/ resource declares the scope each of its methods needs.
+
+CONTRACT: a resource class declares `auth_scopes = {"GET": Scope.PAYMENTS_READ, "POST": ...}`;
+routes outside /v1/ that need no key declare nothing (or `auth_public = True`). The
+authenticated key is `req.context.principal` (a `Principal`), and a key sees only the payments of
+its own `service`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    PAYMENTS_READ = "payments:read"
+    PAYMENTS_WRITE = "payments:write"
+    REFUNDS_WRITE = "refunds:write"
+    FUNDS_READ = "funds:read"
+    LEDGER_READ = "ledger:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: int
+    name: str
+    service: str  # the council service (or system) that owns what this key creates
+    scopes: frozenset[Scope]
+    live: bool  # api_live_ key (True) or api_test_ key (False)
