@@ -10,6 +10,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Touched after a successful install, so the install reruns only when pyproject.toml changes.
 INSTALLED := $(VENV)/.installed
+# Test processes: the suite mostly waits on databases, so one per core keeps both busy.
+PYTEST_WORKERS ?= auto
 # What mypy checks: every package, the tests and the benchmarks.
 TYPED := ledger receipting channels migrations tests bench
 
@@ -28,7 +30,7 @@ typecheck: setup
 	$(BIN)/mypy $(TYPED)
 
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 bench: setup
 	$(BIN)/python -m bench.ledger_post

@@ -39,8 +39,10 @@ DISTRIBUTION = "council-receipting"
 API_DESCRIPTION = (
     "A council's payments and cash-receipting engine. Errors are JSON shaped like GOV.UK Pay's: "
     '{"code", "description", "field"}; every response carries an X-Request-Id header (send your '
-    "own to have it echoed). The ledger queries under /v1/ledger are served only while "
-    "RECEIPTING_DEVELOPMENT is on, until authentication is added; otherwise they answer 404."
+    "own to have it echoed). Every path under /v1/ needs an API key, sent as "
+    "'Authorization: Bearer api_live_...' (or api_test_...), whose scopes allow the operation: "
+    "without a usable key the answer is 401, with a key lacking the scope 403, and a key making "
+    "too many requests is answered 429 (code P0900) with a Retry-After header."
 )
 
 log = logging.getLogger(__name__)
@@ -86,12 +88,8 @@ def _accept_json_only(app: App) -> None:
 def _register_core_routes(context: AppContext) -> None:
     openapi.register(context.routes, _api_info())
     health.register(context.routes, context.session_factory)
-    if context.settings.development:
-        log.warning(
-            "RECEIPTING_DEVELOPMENT is on: ledger queries under /v1/ledger are served without "
-            "authentication. Turn it off anywhere real money or real people's data is held."
-        )
-        ledger_resources.register(context.routes, context.ledger)
+    # Each ledger resource needs the scope ledger:read (see receipting.auth.middleware).
+    ledger_resources.register(context.routes, context.ledger)
 
 
 def _api_info() -> openapi.ApiInfo:

@@ -36,6 +36,8 @@ from receipting import demo as demo_data
 from receipting import logs
 from receipting import serve as server
 from receipting.auth import cli as api_keys_cli
+from receipting.auth.keys import issue_key
+from receipting.auth.scopes import Scope
 from receipting.channels import Channel, cli_commands_of, load_channels
 from receipting.council import cli as council_cli
 from receipting.errors import ConfigurationError, ReceiptingError
@@ -562,6 +564,10 @@ def demo(bind: str, database: str | None, serve_after: bool) -> None:
         sealed = service.seal_all()
         report = service.verify()
         balance = service.trial_balance()
+        # Keys are shown once and stored only as hashes, so each run issues a fresh one.
+        api_key = issue_key(
+            make_session_factory(engine), name="demo", service="demo", scopes=list(Scope)
+        )
     click.echo(
         f"Chart of accounts: {seeded.accounts} accounts ({seeded.accounts_opened} opened now). "
         f"Entries: {seeded.entries_posted} posted now, {seeded.entries_already_present} "
@@ -579,10 +585,15 @@ def demo(bind: str, database: str | None, serve_after: bool) -> None:
     # The server's workers build the app from the environment, so the demo's choices go there.
     os.environ["RECEIPTING_DATABASE_URL"] = url
     os.environ["RECEIPTING_DEVELOPMENT"] = "1"
+    os.environ["RECEIPTING_SANDBOX_GATEWAY"] = "1"
+    os.environ["RECEIPTING_PUBLIC_URL"] = base
     click.echo("")
     click.echo(f"Serving {demo_data.DEMO_COUNCIL_NAME} in development mode. Open:")
     for page in DEMO_PAGES:
         click.echo(f"  {base}{page}")
+    click.echo("")
+    click.echo(f"API key for this demo (every scope, test mode): {api_key}")
+    click.echo(f'  curl -H "Authorization: Bearer {api_key}" {base}/v1/ledger/trial-balance')
     click.echo("Stop with Ctrl-C.")
     click.echo("")
     server.run(

@@ -1,26 +1,33 @@
 """The demo: a chart of accounts and a week of takings for a fictional "Demo Borough Council".
 
-Everything here is data plus one seeding function. Seeding is idempotent: accounts are ensured,
-and every entry carries an idempotency key, so running the demo again writes nothing new. The
+Everything here is data plus one seeding function; the council's configuration (funds, reference
+rules, VAT codes, methods of payment) is `receipting/council/demo_council.toml`, loaded by it.
+Seeding is idempotent: accounts are ensured, the configuration is loaded only when it changed, and
+every entry carries an idempotency key, so running the demo again writes nothing new. The
 effective dates are fixed rather than "today" because an idempotency key replayed with a different
 date is a different request, which the ledger rightly refuses.
 
 References are shaped like real ones (see the council configurations in the reference notes on
-check digits) and their check characters are valid, so the same data can exercise reference rules
-once they exist.
+check digits) and their check characters are valid under the demo council's reference rules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from importlib.resources import files
 
 from ledger import AccountKind, Entry, EntryRequest, LedgerService, PostingLine, ReversalRequest
 from ledger.accounts import ensure_account, list_accounts
 from ledger.service import Clock, utc_now
+from receipting.council.service import apply_config_file
 from receipting.errors import ReceiptingError
 
 DEMO_COUNCIL_NAME = "Demo Borough Council"
+
+# The council's configuration (funds, reference rules, VAT codes, methods of payment, gateways and
+# this same chart of accounts), loaded by the demo as `receipting council load` would load it.
+DEMO_COUNCIL_CONFIG = "demo_council.toml"
 
 # Every demo idempotency key starts with this, so demo entries are easy to tell apart.
 DEMO_KEY_PREFIX = "demo-borough:"
@@ -251,6 +258,14 @@ class SeedReport:
     accounts_opened: int
     entries_posted: int
     entries_already_present: int
+    # The council configuration's version, and whether this run loaded it (False: already there).
+    council_config_version: int = 0
+    council_config_loaded: bool = False
+
+
+def demo_council_config() -> bytes:
+    """The demo council's configuration file, as shipped with the package."""
+    return files("receipting.council").joinpath(DEMO_COUNCIL_CONFIG).read_bytes()
 
 
 class NotADemoDatabase(ReceiptingError):
@@ -276,6 +291,7 @@ def seed_demo(service: LedgerService, *, clock: Clock = utc_now) -> SeedReport:
         now = clock()
         for account in DEMO_CHART:
             ensure_account(session, account.code, account.name, account.kind, now=now)
+        council = apply_config_file(session, demo_council_config(), DEMO_COUNCIL_CONFIG, now=now)
     posted: dict[str, Entry] = {}
     for request in DEMO_ENTRIES:
         assert request.idempotency_key is not None
@@ -297,4 +313,6 @@ def seed_demo(service: LedgerService, *, clock: Clock = utc_now) -> SeedReport:
         accounts_opened=len(demo_codes - existing),
         entries_posted=len(posted) - replayed,
         entries_already_present=replayed,
+        council_config_version=council.version,
+        council_config_loaded=council.changed,
     )

@@ -4,8 +4,8 @@
   (default: `sqlite:///receipting.sqlite3` in the working directory).
 - RECEIPTING_SEAL_KEY: secret for the ledger's hash chain, at least 32 characters
   (default: a public development key, with a loud warning).
-- RECEIPTING_DEVELOPMENT: `1` turns on development conveniences such as unauthenticated
-  ledger reads (default: off).
+- RECEIPTING_DEVELOPMENT: `1` marks a development or demo installation: it relaxes checks
+  meant for live money, such as https-only webhook URLs (default: off).
 - RECEIPTING_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR (default: INFO).
 - RECEIPTING_PUBLIC_URL: the address payers' browsers and API clients reach this engine at, used
   in links (default: http://127.0.0.1:8000).

@@ -88,22 +88,23 @@ def ledger_service(session_factory: sessionmaker[Session]) -> LedgerService:
 # --- a count of results per database, printed at the end of the run ---------------------------
 
 _results: Counter[tuple[str, str]] = Counter()
-_kind_of: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Recorded on the item so the report carries it, also from xdist worker processes.
     for item in items:
         callspec = getattr(item, "callspec", None)
         fixtures = getattr(item, "fixturenames", ())
         if callspec is not None and "db_kind" in callspec.params:
-            _kind_of[item.nodeid] = str(callspec.params["db_kind"])
+            item.user_properties.append(("db_kind", str(callspec.params["db_kind"])))
         elif "pg_url" in fixtures:
-            _kind_of[item.nodeid] = "postgresql"
+            item.user_properties.append(("db_kind", "postgresql"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        _results[(_kind_of.get(report.nodeid, "no database"), report.outcome)] += 1
+        kind = dict(report.user_properties).get("db_kind", "no database")
+        _results[(str(kind), report.outcome)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -25,7 +25,9 @@ from sqlalchemy.exc import OperationalError
 from ledger import errors as ledger_errors
 from receipting import errors as receipting_errors
 from receipting.api import App
+from receipting.auth import errors as auth_errors
 from receipting.logs import current_request_id
+from receipting.payments import errors as payment_errors
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +104,37 @@ ERROR_TABLE: Mapping[type[BaseException], ErrorMapping] = {
     LengthRequired: _refusal(HTTPStatus.LENGTH_REQUIRED, LengthRequired),
     receipting_errors.NotFound: _refusal(HTTPStatus.NOT_FOUND, receipting_errors.NotFound),
     DependencyUnavailable: _refusal(HTTPStatus.SERVICE_UNAVAILABLE, DependencyUnavailable),
+    # API keys: no usable key, a key without the scope, too many requests from one key.
+    auth_errors.NotAuthenticated: _refusal(HTTPStatus.UNAUTHORIZED, auth_errors.NotAuthenticated),
+    auth_errors.NotPermitted: _refusal(HTTPStatus.FORBIDDEN, auth_errors.NotPermitted),
+    auth_errors.RateLimited: _refusal(HTTPStatus.TOO_MANY_REQUESTS, auth_errors.RateLimited),
     receipting_errors.ConfigurationError: ErrorMapping(
         HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", GENERIC_FAILURE
     ),
     receipting_errors.ReceiptingError: _refusal(
         HTTPStatus.UNPROCESSABLE_ENTITY, receipting_errors.ReceiptingError
+    ),
+    # Payments, with GOV.UK Pay's statuses for its P-codes.
+    payment_errors.MissingField: _refusal(HTTPStatus.BAD_REQUEST, payment_errors.MissingField),
+    payment_errors.InvalidField: _refusal(
+        HTTPStatus.UNPROCESSABLE_ENTITY, payment_errors.InvalidField
+    ),
+    payment_errors.MalformedJson: _refusal(HTTPStatus.BAD_REQUEST, payment_errors.MalformedJson),
+    payment_errors.IdempotencyKeyReused: _refusal(
+        HTTPStatus.CONFLICT, payment_errors.IdempotencyKeyReused
+    ),
+    payment_errors.PaymentNotFound: _refusal(HTTPStatus.NOT_FOUND, payment_errors.PaymentNotFound),
+    payment_errors.RefundNotFound: _refusal(HTTPStatus.NOT_FOUND, payment_errors.RefundNotFound),
+    payment_errors.NotCancellable: _refusal(HTTPStatus.BAD_REQUEST, payment_errors.NotCancellable),
+    payment_errors.NotCapturable: _refusal(HTTPStatus.BAD_REQUEST, payment_errors.NotCapturable),
+    payment_errors.NotRefundable: _refusal(
+        HTTPStatus.PRECONDITION_FAILED, payment_errors.NotRefundable
+    ),
+    payment_errors.RefundAmountAvailableMismatch: _refusal(
+        HTTPStatus.PRECONDITION_FAILED, payment_errors.RefundAmountAvailableMismatch
+    ),
+    payment_errors.GatewayDownstreamError: _refusal(
+        HTTPStatus.INTERNAL_SERVER_ERROR, payment_errors.GatewayDownstreamError
     ),
     # Raised by Falcon itself, before or instead of our responders.
     falcon.HTTPNotFound: ErrorMapping(HTTPStatus.NOT_FOUND, "NOT_FOUND"),

@@ -53,6 +53,11 @@ class Operation:
     tags: tuple[str, ...] = ()
     success_status: HTTPStatus = HTTPStatus.OK
     success_description: str = "Success."
+    # Pages for a browser (the sandbox gateway's card page) answer HTML, not JSON.
+    success_media_type: str = "application/json"
+    # The JSON body the operation takes, if any (documented so clients and fuzzers know it).
+    request_schema: JsonSchema | None = None
+    request_media_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,11 @@ def _operation_document(operation: Operation) -> dict[str, Any]:
         document["tags"] = list(operation.tags)
     if operation.parameters:
         document["parameters"] = [_parameter_document(p) for p in operation.parameters]
+    if operation.request_schema is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {operation.request_media_type: {"schema": dict(operation.request_schema)}},
+        }
     return document
 
 
@@ -180,7 +190,7 @@ def _responses(operation: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(int(operation.success_status)): {
             "description": operation.success_description,
-            "content": {"application/json": {"schema": dict(operation.response_schema)}},
+            "content": {operation.success_media_type: {"schema": dict(operation.response_schema)}},
         }
     }
     codes_by_status: dict[HTTPStatus, list[str]] = {}

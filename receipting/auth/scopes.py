@@ -4,6 +4,11 @@ CONTRACT: a resource class declares `auth_scopes = {"GET": Scope.PAYMENTS_READ, 
 routes outside /v1/ that need no key declare nothing (or `auth_public = True`). The
 authenticated key is `req.context.principal` (a `Principal`), and a key sees only the payments of
 its own `service`.
+
+A /v1/ method that declares no scope is refused to every key (fail closed), and a test walks
+every /v1/ route of the app to check each method declares one. Tests obtain a key with
+`receipting.auth.keys.issue_key(session_factory, name=..., service=..., scopes=[...])` and send
+it as `Authorization: Bearer <key>`.
 """
 
 from __future__ import annotations

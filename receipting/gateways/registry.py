@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from receipting.gateways.base import Gateway
+from receipting.gateways.sandbox import SANDBOX_GATEWAY_NAME
+from receipting.gateways.sandbox.gateway import SandboxGateway
 from receipting.settings import Settings
 
 
@@ -17,4 +19,9 @@ def build_gateways(
     clock: Callable[[], datetime],
 ) -> dict[str, Gateway]:
     """Gateways by name. The sandbox gateway is on only where settings turn it on."""
-    return {}
+    gateways: dict[str, Gateway] = {}
+    if settings.sandbox_gateway:
+        gateways[SANDBOX_GATEWAY_NAME] = SandboxGateway(
+            session_factory, clock=clock, public_url=settings.public_url
+        )
+    return gateways

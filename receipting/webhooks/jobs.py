@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from receipting.jobs import Job
 from receipting.services import Services
+from receipting.webhooks.delivery import WebhookDeliverer
 
 
 def jobs(services: Services) -> list[Job]:
-    return []
+    deliverer = WebhookDeliverer(services.session_factory, clock=services.clock)
+    return [Job("deliver-webhooks", deliverer.deliver_due)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,9 +51,10 @@ def receipting_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "receipting.cli"]
 
 
-def get(url: str) -> tuple[int, bytes]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -133,7 +135,14 @@ def test_the_demo_creates_its_database_serves_the_api_and_says_what_to_open(
     assert status == 200
     assert json.loads(body)["openapi"].startswith("3.1")
 
+    key = re.search(r"API key for this demo \(every scope, test mode\): (api_test_\S+)", output)
+    assert key is not None, output
     status, body = get(f"{running_demo.base_url}/v1/ledger/trial-balance")
+    assert status == 401, body
+    status, body = get(
+        f"{running_demo.base_url}/v1/ledger/trial-balance",
+        headers={"Authorization": f"Bearer {key.group(1)}"},
+    )
     assert status == 200, body
     json.loads(body)
 

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import AccountKind, EntryRequest, LedgerService, PostingLine
+from receipting.auth.keys import issue_key
+from receipting.auth.scopes import Scope
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +55,10 @@ class Server:
     process: subprocess.Popen[bytes]
     stderr_path: Path
 
-    def get(self, path: str, request_id: str | None = None) -> Response:
+    def get(self, path: str, request_id: str | None = None, key: str | None = None) -> Response:
         request = urllib.request.Request(self.base_url + path)
+        if key is not None:
+            request.add_header("Authorization", f"Bearer {key}")
         if request_id is not None:
             request.add_header("X-Request-Id", request_id)
         try:
@@ -163,16 +168,19 @@ def server(db_url: str, ledger_service: LedgerService, tmp_path: Path) -> Iterat
 
 
 def test_gunicorn_serves_health_openapi_and_the_trial_balance_with_json_logs(
-    server: Server,
+    server: Server, session_factory: sessionmaker[Session]
 ) -> None:
     health = server.get("/healthz", request_id="e2e-health")
     document = server.get("/openapi.json", request_id="e2e-openapi")
-    trial = server.get("/v1/ledger/trial-balance?as_at=2026-05-31", request_id="e2e-trial")
-    missing = server.get("/v1/ledger/accounts/NOPE/balance", request_id="e2e-missing")
+    key = issue_key(session_factory, name="e2e", service="finance", scopes=[Scope.LEDGER_READ])
+    refused = server.get("/v1/ledger/trial-balance", request_id="e2e-refused")
+    trial = server.get("/v1/ledger/trial-balance?as_at=2026-05-31", request_id="e2e-trial", key=key)
+    missing = server.get("/v1/ledger/accounts/NOPE/balance", request_id="e2e-missing", key=key)
     server.stop()
 
     assert (health.status, health.body) == (200, {"status": "ok", "database": "ok"})
     assert health.headers["x-request-id"] == "e2e-health"
+    assert refused.status == 401
     assert document.status == 200
     assert "/v1/ledger/trial-balance" in document.body["paths"]
     assert trial.status == 200

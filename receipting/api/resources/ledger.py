@@ -1,8 +1,7 @@
 """Read-only ledger queries for finance staff: the chart of accounts, balances, the trial balance.
 
-Not yet authenticated: until API keys and staff sign-in arrive, `create_app` adds these routes only
-when RECEIPTING_DEVELOPMENT is on. Otherwise they are not routes at all, and answer 404 like any
-unknown path. Each request is one `LedgerService` use case, in one transaction opened there.
+Every route needs an API key with the scope `ledger:read` (see `receipting.auth`). Each request is
+one `LedgerService` use case, in one transaction opened there.
 """
 
 from __future__ import annotations
@@ -17,16 +16,20 @@ from ledger import errors as ledger_errors
 from ledger.model import MAX_ACCOUNT_CODE_LEN, Account, TrialBalance
 from ledger.service import LedgerService
 from receipting.api.openapi import Operation, Parameter, RouteRegistry
+from receipting.auth.errors import AUTH_REFUSALS
+from receipting.auth.scopes import Scope
 from receipting.errors import InvalidRequest
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 TAGS = ("ledger",)
 
-DEVELOPMENT_ONLY = (
-    "Served only while RECEIPTING_DEVELOPMENT is on, until authentication is added; otherwise "
-    "this path answers 404."
+NEEDS_LEDGER_READ = (
+    "Needs an API key with the scope ledger:read, sent as 'Authorization: Bearer <key>'."
 )
+
+# What each resource's methods need, read by the authentication middleware.
+LEDGER_SCOPES = {"GET": Scope.LEDGER_READ}
 
 
 def parse_as_at(value: str | None) -> date | None:
@@ -78,6 +81,8 @@ def trial_balance_json(trial_balance: TrialBalance) -> dict[str, Any]:
 
 
 class AccountsResource:
+    auth_scopes = LEDGER_SCOPES
+
     def __init__(self, ledger: LedgerService) -> None:
         self._ledger = ledger
 
@@ -86,6 +91,8 @@ class AccountsResource:
 
 
 class AccountBalanceResource:
+    auth_scopes = LEDGER_SCOPES
+
     def __init__(self, ledger: LedgerService) -> None:
         self._ledger = ledger
 
@@ -100,6 +107,8 @@ class AccountBalanceResource:
 
 
 class TrialBalanceResource:
+    auth_scopes = LEDGER_SCOPES
+
     def __init__(self, ledger: LedgerService) -> None:
         self._ledger = ledger
 
@@ -136,7 +145,8 @@ ACCOUNT_CODE_PARAMETER = Parameter(
 LIST_ACCOUNTS = Operation(
     operation_id="listLedgerAccounts",
     summary="The chart of accounts",
-    description=DEVELOPMENT_ONLY,
+    description=NEEDS_LEDGER_READ,
+    errors=AUTH_REFUSALS,
     response_schema={
         "type": "object",
         "required": ["accounts"],
@@ -164,7 +174,7 @@ ACCOUNT_BALANCE = Operation(
     summary="One account's balance, now or as at a date",
     description=(
         "The balance is signed integer pence: debits positive, credits negative. "
-        + DEVELOPMENT_ONLY
+        + NEEDS_LEDGER_READ
     ),
     parameters=(ACCOUNT_CODE_PARAMETER, AS_AT_PARAMETER),
     response_schema={
@@ -176,14 +186,14 @@ ACCOUNT_BALANCE = Operation(
             "balance_pence": {"type": "integer"},
         },
     },
-    errors=(InvalidRequest, ledger_errors.AccountNotFound),
+    errors=(*AUTH_REFUSALS, InvalidRequest, ledger_errors.AccountNotFound),
     tags=TAGS,
 )
 
 TRIAL_BALANCE = Operation(
     operation_id="getLedgerTrialBalance",
     summary="Every account's balance, now or as at a date; the total is always zero",
-    description=DEVELOPMENT_ONLY,
+    description=NEEDS_LEDGER_READ,
     parameters=(AS_AT_PARAMETER,),
     response_schema={
         "type": "object",
@@ -206,7 +216,7 @@ TRIAL_BALANCE = Operation(
             "total_pence": {"type": "integer"},
         },
     },
-    errors=(InvalidRequest,),
+    errors=(*AUTH_REFUSALS, InvalidRequest),
     tags=TAGS,
 )
 

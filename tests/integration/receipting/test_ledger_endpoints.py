@@ -2,9 +2,30 @@ from datetime import date
 
 import pytest
 from falcon.testing import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import AccountKind, EntryRequest, LedgerService, PostingLine
+from receipting.auth.keys import issue_key
+from receipting.auth.scopes import Scope
 from tests.integration.receipting.conftest import MakeClient
+
+LEDGER_PATHS = [
+    "/v1/ledger/accounts",
+    "/v1/ledger/accounts/CARD/balance",
+    "/v1/ledger/trial-balance",
+]
+
+
+def bearer(session_factory: sessionmaker[Session], *scopes: Scope) -> dict[str, str]:
+    key = issue_key(session_factory, name="Finance reports", service="finance", scopes=scopes)
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def client(make_client: MakeClient, session_factory: sessionmaker[Session]) -> TestClient:
+    """The API outside development, called with a key that may read the ledger."""
+    app = make_client(development=False).app
+    return TestClient(app, headers=bearer(session_factory, Scope.LEDGER_READ))
 
 
 def post(ledger: LedgerService, day: date, debit: str, credit: str, amount_pence: int) -> None:
@@ -150,19 +171,30 @@ def test_an_empty_ledger_has_an_empty_chart_and_a_zero_trial_balance(client: Tes
     }
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/v1/ledger/accounts",
-        "/v1/ledger/accounts/CARD/balance",
-        "/v1/ledger/trial-balance",
-    ],
-)
-def test_the_ledger_is_not_served_outside_development_until_authentication_exists(
-    make_client: MakeClient, ledger: LedgerService, path: str
+@pytest.mark.parametrize("development", [True, False], ids=["development", "production"])
+@pytest.mark.parametrize("path", LEDGER_PATHS)
+def test_the_ledger_refuses_a_request_without_a_key_whether_or_not_in_development(
+    make_client: MakeClient, ledger: LedgerService, path: str, development: bool
 ) -> None:
-    result = make_client(development=False).simulate_get(path)
+    result = make_client(development=development).simulate_get(path)
 
-    assert result.status_code == 404
-    assert result.json["code"] == "NOT_FOUND"
+    assert result.status_code == 401
+    assert result.json["code"] == "UNAUTHENTICATED"
+    assert "CARD" not in result.text.replace(path, "")
+
+
+@pytest.mark.parametrize("path", LEDGER_PATHS)
+def test_the_ledger_refuses_a_key_without_the_ledger_read_scope(
+    make_client: MakeClient,
+    session_factory: sessionmaker[Session],
+    ledger: LedgerService,
+    path: str,
+) -> None:
+    headers = bearer(session_factory, Scope.PAYMENTS_READ, Scope.PAYMENTS_WRITE)
+
+    result = make_client(development=False).simulate_get(path, headers=headers)
+
+    assert result.status_code == 403
+    assert result.json["code"] == "FORBIDDEN"
+    assert "ledger:read" in result.json["description"]
     assert "CARD" not in result.text.replace(path, "")

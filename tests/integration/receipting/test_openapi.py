@@ -6,9 +6,12 @@ from typing import Any
 import pytest
 from falcon.inspect import inspect_routes
 from falcon.testing import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import AccountKind, EntryRequest, LedgerService, PostingLine
 from receipting.api import App
+from receipting.auth.keys import issue_key
+from receipting.auth.scopes import Scope
 from tests.integration.receipting.conftest import MakeClient, ProbeChannel
 from tests.integration.receipting.schema_check import schema_problems
 
@@ -56,31 +59,32 @@ def test_the_document_is_openapi_3_1_and_names_the_api(client: TestClient) -> No
 
     assert document["openapi"] == "3.1.0"
     assert document["info"]["title"]
-    assert "RECEIPTING_DEVELOPMENT" in document["info"]["description"]
+    assert "Authorization: Bearer" in document["info"]["description"]
     assert {"/healthz", "/openapi.json"} | LEDGER_PATHS <= set(document["paths"])
 
 
-def test_the_ledger_paths_are_left_out_of_the_document_when_they_are_not_served(
+def test_the_ledger_paths_are_documented_outside_development_too(
     make_client: MakeClient,
 ) -> None:
     document = make_client(development=False).simulate_get("/openapi.json").json
 
-    assert not LEDGER_PATHS & set(document["paths"])
+    assert set(document["paths"]) >= LEDGER_PATHS
 
 
 def test_each_operation_documents_its_errors_with_the_error_schema(client: TestClient) -> None:
     document = client.simulate_get("/openapi.json").json
     balance = document["paths"]["/v1/ledger/accounts/{account_code}/balance"]["get"]
 
-    assert {"200", "400", "404", "default"} == set(balance["responses"])
-    for status in ("400", "404", "default"):
+    assert {"200", "400", "401", "403", "404", "429", "default"} == set(balance["responses"])
+    for status in ("400", "401", "403", "404", "429", "default"):
         schema = balance["responses"][status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/Error"}
 
 
 def test_real_responses_match_the_schemas_the_document_promises(
-    client: TestClient, ledger_service: LedgerService
+    client: TestClient, ledger_service: LedgerService, session_factory: sessionmaker[Session]
 ) -> None:
+    key = issue_key(session_factory, name="Reports", service="finance", scopes=[Scope.LEDGER_READ])
     ledger_service.open_account("CARD", "Card clearing", AccountKind.ASSET)
     ledger_service.open_account("CTAX", "Council tax", AccountKind.INCOME)
     ledger_service.post(
@@ -105,11 +109,14 @@ def test_real_responses_match_the_schemas_the_document_promises(
             "404",
         ),
         ("/v1/ledger/trial-balance", "/v1/ledger/trial-balance?as_at=soon", "400"),
+        ("/v1/ledger/trial-balance", "/v1/ledger/trial-balance#no-key", "401"),
     }
 
     for template, url, status in sorted(requests):
+        url, _, no_key = url.partition("#")
         path, _, query = url.partition("?")
-        result = client.simulate_get(path, query_string=query)
+        headers = {} if no_key else {"Authorization": f"Bearer {key}"}
+        result = client.simulate_get(path, query_string=query, headers=headers)
         promised = document["paths"][template]["get"]["responses"][status]
         schema = promised["content"]["application/json"]["schema"]
 

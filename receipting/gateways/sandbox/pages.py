@@ -1,0 +1,274 @@
+"""The sandbox's hosted card pages, played at /sandbox-gateway/: what a real gateway shows the
+payer. Plain HTML forms, no JavaScript.
+
+`GET /sandbox-gateway/pay/{gateway_ref}` shows the card form (or the 3-D Secure challenge, or
+"this payment is finished"); the form posts back to the same address, and the challenge to
+`.../3ds`. When the payer is done their browser is sent (303) to the service's return_url.
+
+Every page is sent with no-store cache headers and may not be framed; every form carries the
+transaction's anti-forgery token. The card number and security code are never sent back to the
+browser, not even when the form is shown again with errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import falcon
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from receipting.api.errors import RequestBodyTooLarge, UnsupportedContentType
+from receipting.api.openapi import Operation, Parameter, RouteRegistry
+from receipting.errors import InvalidRequest
+from receipting.gateways.base import GatewayState
+from receipting.gateways.sandbox import SANDBOX_PATH_PREFIX
+from receipting.gateways.sandbox.gateway import (
+    CardForm,
+    PageView,
+    SandboxFormRefused,
+    SandboxGateway,
+    SandboxPageNotFound,
+)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+HTML_MEDIA_TYPE = "text/html; charset=utf-8"
+
+# The card form is a handful of short fields, well under a kilobyte; 8 KiB leaves ample room
+# while refusing anything that is not this form before it is parsed.
+MAX_FORM_BODY_BYTES = 8 * 1024
+
+# The most fields any of these forms has is seven; more is not a form of ours.
+MAX_FORM_FIELDS = 20
+
+# Card pages hold payment details: never cached, never framed by another site (clickjacking),
+# and the page address (which carries the transaction's reference) never sent on as a referrer.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store, max-age=0",
+    "Pragma": "no-cache",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+PENCE_PER_POUND = 100
+
+
+def pounds(amount_pence: int) -> str:
+    """£1,234.56 from 123456."""
+    pounds_part, pence_part = divmod(amount_pence, PENCE_PER_POUND)
+    return f"£{pounds_part:,}.{pence_part:02d}"
+
+
+def make_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["pounds"] = pounds
+    return environment
+
+
+@dataclass(frozen=True, slots=True)
+class FormValues:
+    """What may be shown again in the form: never the card number or security code."""
+
+    expiry_month: str = ""
+    expiry_year: str = ""
+    cardholder_name: str = ""
+
+
+class _Page:
+    auth_public = True  # the payer's browser has no API key: these are the gateway's pages
+
+    def __init__(self, gateway: SandboxGateway, environment: Environment) -> None:
+        self._gateway = gateway
+        self._environment = environment
+
+    def _render(self, resp: falcon.Response, template: str, **context: Any) -> None:
+        resp.content_type = HTML_MEDIA_TYPE
+        resp.set_headers(PAGE_HEADERS)
+        resp.text = self._environment.get_template(template).render(**context)
+
+    def _show(
+        self,
+        resp: falcon.Response,
+        view: PageView,
+        errors: Mapping[str, str] | None = None,
+        values: FormValues | None = None,
+    ) -> None:
+        pay_path = f"{SANDBOX_PATH_PREFIX}/pay/{view.gateway_ref}"
+        if view.state in (GatewayState.CREATED, GatewayState.STARTED):
+            if values is None:
+                values = FormValues(cardholder_name=view.prefilled_cardholder_name or "")
+            self._render(
+                resp,
+                "card_form.html",
+                view=view,
+                errors=dict(errors or {}),
+                values=values,
+                action=pay_path,
+            )
+        elif view.state == GatewayState.SUBMITTED:
+            self._render(resp, "challenge.html", view=view, errors={}, action=f"{pay_path}/3ds")
+        else:
+            self._render(resp, "finished.html", view=view, errors={})
+
+
+class CardPageResource(_Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, gateway_ref: str) -> None:
+        self._show(resp, self._gateway.open_page(gateway_ref))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, gateway_ref: str) -> None:
+        form = read_form(req)
+        token = form.get("form_token", "")
+        if form.get("action") == "cancel":
+            raise falcon.HTTPSeeOther(self._gateway.cancel_by_payer(gateway_ref, token))
+        card = CardForm(
+            card_number=form.get("card_number", ""),
+            expiry_month=form.get("expiry_month", ""),
+            expiry_year=form.get("expiry_year", ""),
+            cvc=form.get("cvc", ""),
+            cardholder_name=form.get("cardholder_name", ""),
+        )
+        submission = self._gateway.submit_card(gateway_ref, token, card)
+        if submission.redirect_to is not None:
+            raise falcon.HTTPSeeOther(submission.redirect_to)
+        values = FormValues(
+            expiry_month=card.expiry_month.strip(),
+            expiry_year=card.expiry_year.strip(),
+            cardholder_name=card.cardholder_name.strip(),
+        )
+        self._show(resp, submission.view, submission.errors, values)
+
+
+class ChallengeResource(_Page):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, gateway_ref: str) -> None:
+        form = read_form(req)
+        action = form.get("action")
+        if action not in ("authorise", "fail"):
+            raise InvalidRequest(
+                "Choose Authorise or Fail authentication on the 3-D Secure page.", field="action"
+            )
+        where = self._gateway.answer_challenge(
+            gateway_ref, form.get("form_token", ""), authorised=action == "authorise"
+        )
+        raise falcon.HTTPSeeOther(where)
+
+
+def read_form(req: falcon.Request) -> dict[str, str]:
+    """The posted form's fields (the first value of each), checked to be one of our forms."""
+    media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        sent = f"Content-Type {req.content_type!r}" if req.content_type else "no Content-Type"
+        raise UnsupportedContentType(
+            f"The card page takes HTML form posts, but this one was sent with {sent}. Submit the "
+            f"form from the card page, or send Content-Type: {FORM_MEDIA_TYPE}."
+        )
+    if req.content_length is not None and req.content_length > MAX_FORM_BODY_BYTES:
+        raise RequestBodyTooLarge(
+            f"The form is {req.content_length} bytes; the card page accepts at most "
+            f"{MAX_FORM_BODY_BYTES}. Submit the form from the card page."
+        )
+    body = req.bounded_stream.read(MAX_FORM_BODY_BYTES + 1)
+    if len(body) > MAX_FORM_BODY_BYTES:
+        raise RequestBodyTooLarge(
+            f"The form is over {MAX_FORM_BODY_BYTES} bytes, the most the card page accepts. "
+            "Submit the form from the card page."
+        )
+    try:
+        fields = parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest(
+            "The form could not be read: it is not UTF-8 form data with at most "
+            f"{MAX_FORM_FIELDS} fields. Submit the form from the card page."
+        ) from exc
+    return {name: values[0] for name, values in fields.items()}
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+GATEWAY_REF = Parameter(
+    "gateway_ref",
+    "path",
+    "The sandbox gateway's reference for the transaction, from the payment's next_url.",
+    {"type": "string", "maxLength": 64},
+)
+HTML_PAGE = {"type": "string", "description": "An HTML page (text/html), not JSON."}
+TAGS = ("sandbox gateway",)
+
+CARD_PAGE_OPERATION = Operation(
+    operation_id="sandboxGatewayCardPage",
+    summary="The sandbox gateway's hosted card page (HTML, for the payer's browser)",
+    description=(
+        "Shows the card form; opening it moves the transaction from created to started. Shows "
+        "the simulated 3-D Secure challenge while one is pending, and 'this payment is finished' "
+        "once it is. Served only while RECEIPTING_SANDBOX_GATEWAY is on."
+    ),
+    response_schema=HTML_PAGE,
+    success_media_type="text/html",
+    parameters=(GATEWAY_REF,),
+    errors=(SandboxPageNotFound,),
+    tags=TAGS,
+)
+CARD_SUBMIT_OPERATION = Operation(
+    operation_id="sandboxGatewaySubmitCard",
+    summary="Submit the sandbox card form (an HTML form post)",
+    description=(
+        "Takes application/x-www-form-urlencoded fields form_token, action (pay or cancel), "
+        "card_number, expiry_month, expiry_year, cvc and cardholder_name. Answers 303 to the "
+        "service's return_url once the payment has an outcome (or to the 3-D Secure challenge), "
+        "or 200 with the form again and its errors. Submitting twice charges once."
+    ),
+    response_schema=HTML_PAGE,
+    success_media_type="text/html",
+    parameters=(GATEWAY_REF,),
+    errors=(SandboxPageNotFound, SandboxFormRefused, UnsupportedContentType),
+    tags=TAGS,
+    success_status=HTTPStatus.SEE_OTHER,
+    success_description="Sent on to the service's return_url or the 3-D Secure challenge.",
+)
+CHALLENGE_OPERATION = Operation(
+    operation_id="sandboxGatewayAnswerChallenge",
+    summary="Answer the simulated 3-D Secure challenge (an HTML form post)",
+    description=(
+        "Takes form fields form_token and action: authorise (the payment succeeds, or waits for "
+        "capture) or fail (it fails with P0010). Answers 303 to the service's return_url."
+    ),
+    response_schema=HTML_PAGE,
+    success_media_type="text/html",
+    parameters=(GATEWAY_REF,),
+    errors=(SandboxPageNotFound, SandboxFormRefused, UnsupportedContentType),
+    tags=TAGS,
+    success_status=HTTPStatus.SEE_OTHER,
+    success_description="Sent on to the service's return_url.",
+)
+
+
+def register(registry: RouteRegistry, gateway: SandboxGateway) -> None:
+    environment = make_environment()
+    registry.add(
+        f"{SANDBOX_PATH_PREFIX}/pay/{{gateway_ref}}",
+        CardPageResource(gateway, environment),
+        {"GET": CARD_PAGE_OPERATION, "POST": CARD_SUBMIT_OPERATION},
+    )
+    registry.add(
+        f"{SANDBOX_PATH_PREFIX}/pay/{{gateway_ref}}/3ds",
+        ChallengeResource(gateway, environment),
+        {"POST": CHALLENGE_OPERATION},
+    )
