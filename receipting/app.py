@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from ledger.service import Clock
 from receipting.api import App, openapi
 from receipting.api.errors import install_error_handlers
-from receipting.api.middleware import middleware_stack
+from receipting.api.middleware import StrictJSONHandler, middleware_stack
 from receipting.api.resources import health
 from receipting.api.resources import ledger as ledger_resources
 from receipting.auth.middleware import auth_middleware
@@ -80,7 +80,7 @@ def create_app(
 
 
 def _accept_json_only(app: App) -> None:
-    json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
+    json_only = falcon.media.Handlers({falcon.MEDIA_JSON: StrictJSONHandler()})
     app.req_options.media_handlers = json_only
     app.resp_options.media_handlers = json_only
 

@@ -11,11 +11,15 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from contextvars import Token
+from typing import Any
 
 import falcon
+import falcon.media
 
 from receipting.api.errors import LengthRequired, RequestBodyTooLarge, UnsupportedContentType
+from receipting.errors import InvalidRequest
 from receipting.logs import bind_request_id, reset_request_id
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -85,6 +89,9 @@ def check_content_type(content_length: int | None, content_type: str | None) -> 
         )
 
 
+NUL = "\x00"
+
+
 class RequestIdMiddleware:
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         request_id = request_id_for(req.get_header(REQUEST_ID_HEADER))
@@ -136,6 +143,54 @@ class RequestBodyMiddleware:
         check_body_size(req.content_length, req.get_header("Transfer-Encoding"))
         if not req.path.startswith(FORM_PATH_PREFIXES):
             check_content_type(req.content_length, req.content_type)
+        check_no_nul_in_url(req.path, req.params)
+
+
+def check_no_nul_in_url(path: str, params: Mapping[str, str | list[str]]) -> None:
+    """No text this engine stores or looks up may hold U+0000: PostgreSQL refuses it outright
+    and it is never part of a reference, an id or a name."""
+    if NUL in path:
+        raise InvalidRequest(
+            "The path holds a NUL character (%00), which no id or code contains. Remove it.",
+            field="path",
+        )
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and NUL in v for v in values):
+            raise InvalidRequest(
+                f"The query parameter {name} holds a NUL character (%00). Remove it.",
+                field=name,
+            )
+
+
+def refuse_nul_in_json(value: object, where: str = "") -> None:
+    """Walk a parsed JSON body; a NUL in any string or key is refused, naming where it is."""
+    if isinstance(value, str):
+        if NUL in value:
+            raise InvalidRequest(
+                f"{where or 'The body'} holds a NUL character (\\u0000), which no field of "
+                "this API accepts. Remove it.",
+                field=where or None,
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            refuse_nul_in_json(key, name)
+            refuse_nul_in_json(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refuse_nul_in_json(item, f"{where}[{index}]")
+
+
+class StrictJSONHandler(falcon.media.JSONHandler):
+    """Falcon's JSON handler, refusing NUL characters anywhere in a request body."""
+
+    def deserialize(
+        self, stream: Any, content_type: str | None, content_length: int | None
+    ) -> object:
+        media = super().deserialize(stream, content_type, content_length)
+        refuse_nul_in_json(media)
+        return media
 
 
 def middleware_stack() -> list[RequestIdMiddleware | AccessLogMiddleware | RequestBodyMiddleware]:
