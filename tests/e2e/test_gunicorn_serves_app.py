@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -124,16 +125,31 @@ def seed(ledger: LedgerService) -> None:
 @pytest.fixture
 def server(db_url: str, ledger_service: LedgerService, tmp_path: Path) -> Iterator[Server]:
     seed(ledger_service)
-    config = tmp_path / "gunicorn.conf.py"
-    config.write_text(GUNICORN_CONFIG)
-    port = free_port()
-    env = {
-        **os.environ,
+    environment = {
         "RECEIPTING_DATABASE_URL": db_url,
         "RECEIPTING_DEVELOPMENT": "1",
         "RECEIPTING_LOG_LEVEL": "INFO",
     }
-    env.pop("RECEIPTING_SEAL_KEY", None)
+    with running_gunicorn(tmp_path, environment, unset=("RECEIPTING_SEAL_KEY",)) as running:
+        yield running
+
+
+@contextmanager
+def running_gunicorn(
+    tmp_path: Path,
+    environment: dict[str, str],
+    *,
+    workers: int = 1,
+    unset: tuple[str, ...] = (),
+    port: int | None = None,
+) -> Iterator[Server]:
+    """A real gunicorn serving `receipting.wsgi:app` on loopback, healthy, stopped afterwards."""
+    config = tmp_path / "gunicorn.conf.py"
+    config.write_text(GUNICORN_CONFIG)
+    port = free_port() if port is None else port
+    env = {**os.environ, **environment}
+    for name in unset:
+        env.pop(name, None)
     command = [
         sys.executable,
         "-m",
@@ -143,7 +159,7 @@ def server(db_url: str, ledger_service: LedgerService, tmp_path: Path) -> Iterat
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "1",
+        str(workers),
         # gunicorn's control socket sits at one path per user; another server would share it.
         "--no-control-socket",
         "receipting.wsgi:app",

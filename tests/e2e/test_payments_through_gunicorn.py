@@ -35,12 +35,11 @@ from receipting.payments.jobs import PaymentJobs
 from receipting.payments.service import PaymentService
 from tests.conftest import TEST_SEAL_KEY
 from tests.e2e.test_gunicorn_serves_app import (
-    GUNICORN_CONFIG,
     REPO_ROOT,
     REQUEST_TIMEOUT_S,
     Server,
     free_port,
-    wait_until_healthy,
+    running_gunicorn,
 )
 
 pytestmark = pytest.mark.e2e
@@ -170,48 +169,18 @@ def engine(
         service="revenues",
         scopes=[Scope.PAYMENTS_READ, Scope.PAYMENTS_WRITE, Scope.REFUNDS_WRITE],
     )
-    config = tmp_path / "gunicorn.conf.py"
-    config.write_text(GUNICORN_CONFIG)
     port = free_port()
-    env = {
-        **os.environ,
+    environment = {
         "RECEIPTING_DATABASE_URL": db_url,
         "RECEIPTING_SEAL_KEY": TEST_SEAL_KEY.decode(),
         "RECEIPTING_SANDBOX_GATEWAY": "1",
         "RECEIPTING_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "RECEIPTING_LOG_LEVEL": "WARNING",
     }
-    env.pop("RECEIPTING_DEVELOPMENT", None)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        str(config),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--no-control-socket",
-        "receipting.wsgi:app",
-    ]
-    stderr_path = tmp_path / "gunicorn.stderr"
-    with stderr_path.open("wb") as stderr, (tmp_path / "gunicorn.stdout").open("wb") as stdout:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, stderr_path)
-    try:
-        wait_until_healthy(server)
+    with running_gunicorn(
+        tmp_path, environment, workers=2, unset=("RECEIPTING_DEVELOPMENT",), port=port
+    ) as server:
         yield Engine(server, key, session_factory, ledger_service)
-    finally:
-        server.stop()
 
 
 def test_a_payment_is_paid_on_the_card_page_posted_receipted_replayed_and_refunded(
