@@ -7,7 +7,9 @@ import ledger.tables
 import receipting.auth.tables
 import receipting.council.tables
 import receipting.gateways.tables
+import receipting.notify.tables
 import receipting.payments.tables
+import receipting.residents.tables
 import receipting.webhooks.tables
 from ledger.tables import Base
 

@@ -251,7 +251,14 @@ def handle_error(
             extra={"error_code": body["code"]},
         )
     resp.status = mapping.status
-    resp.media = body
+    error_page = getattr(req.context, "error_page", None)
+    if callable(error_page):
+        # A page for people (a checkout page, say): the same status, shown as a page of its own
+        # rather than as JSON.
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = error_page(req, mapping.status, body)
+    else:
+        resp.media = body
     if isinstance(error, falcon.HTTPError) and error.headers:
         resp.set_headers(error.headers)
 

@@ -39,10 +39,11 @@ MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
 JSON_MEDIA_TYPE = "application/json"
 
-# Paths whose pages are HTML forms posted by browsers (application/x-www-form-urlencoded): the
-# sandbox gateway's hosted card pages. Their resources parse and check their own form bodies; the
-# body size limit still applies to them.
-FORM_PATH_PREFIXES = ("/sandbox-gateway/",)
+# The API lives under /v1/ and takes JSON only. Everything else is pages for people (the sandbox
+# gateway's card page, a channel's checkout), whose forms are posted by browsers
+# (application/x-www-form-urlencoded) and parsed and checked by their own resources; the body size
+# limit still applies to them.
+JSON_ONLY_PATH_PREFIX = "/v1/"
 
 access_log = logging.getLogger("receipting.access")
 
@@ -141,7 +142,7 @@ class RequestBodyMiddleware:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         check_body_size(req.content_length, req.get_header("Transfer-Encoding"))
-        if not req.path.startswith(FORM_PATH_PREFIXES):
+        if req.path.startswith(JSON_ONLY_PATH_PREFIX):
             check_content_type(req.content_length, req.content_type)
         check_no_nul_in_url(req.path, req.params)
 
@@ -193,5 +194,25 @@ class StrictJSONHandler(falcon.media.JSONHandler):
         return media
 
 
-def middleware_stack() -> list[RequestIdMiddleware | AccessLogMiddleware | RequestBodyMiddleware]:
-    return [RequestIdMiddleware(), AccessLogMiddleware(), RequestBodyMiddleware()]
+class ErrorPageMiddleware:
+    """A resource that serves pages to people may have an `error_page(req, status, body)` method;
+    the error handler then answers its errors with that page instead of JSON."""
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
+    ) -> None:
+        error_page = getattr(resource, "error_page", None)
+        if callable(error_page):
+            req.context.error_page = error_page
+
+
+Middleware = RequestIdMiddleware | AccessLogMiddleware | RequestBodyMiddleware | ErrorPageMiddleware
+
+
+def middleware_stack() -> list[Middleware]:
+    return [
+        RequestIdMiddleware(),
+        AccessLogMiddleware(),
+        RequestBodyMiddleware(),
+        ErrorPageMiddleware(),
+    ]

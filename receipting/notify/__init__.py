@@ -1,0 +1,1 @@
+"""Messages the engine sends to people: emailed receipts."""
