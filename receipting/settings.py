@@ -195,7 +195,8 @@ def _smtp_from_env(env: Mapping[str, str]) -> SmtpSettings | None:
 
 
 def _oidc_from_env(env: Mapping[str, str]) -> OidcSettings | None:
-    issuer = env.get("RECEIPTING_OIDC_ISSUER", "").strip().rstrip("/")
+    # Kept exactly as given: ID tokens' `iss` must equal it, and One Login's ends in "/".
+    issuer = env.get("RECEIPTING_OIDC_ISSUER", "").strip()
     if not issuer:
         return None
     client_id = env.get("RECEIPTING_OIDC_CLIENT_ID", "").strip()

@@ -26,6 +26,7 @@ from ledger import errors as ledger_errors
 from receipting import errors as receipting_errors
 from receipting.api import App
 from receipting.auth import errors as auth_errors
+from receipting.auth.oidc import errors as oidc_errors
 from receipting.logs import current_request_id
 from receipting.payments import errors as payment_errors
 
@@ -108,6 +109,13 @@ ERROR_TABLE: Mapping[type[BaseException], ErrorMapping] = {
     auth_errors.NotAuthenticated: _refusal(HTTPStatus.UNAUTHORIZED, auth_errors.NotAuthenticated),
     auth_errors.NotPermitted: _refusal(HTTPStatus.FORBIDDEN, auth_errors.NotPermitted),
     auth_errors.RateLimited: _refusal(HTTPStatus.TOO_MANY_REQUESTS, auth_errors.RateLimited),
+    # Signing in: a refused sign-in; the provider down, misconfigured, or refusing our credentials.
+    oidc_errors.SignInRefused: _refusal(HTTPStatus.BAD_REQUEST, oidc_errors.SignInRefused),
+    oidc_errors.ProviderUnavailable: _refusal(
+        HTTPStatus.SERVICE_UNAVAILABLE, oidc_errors.ProviderUnavailable
+    ),
+    oidc_errors.DiscoveryFailed: _refusal(HTTPStatus.BAD_GATEWAY, oidc_errors.DiscoveryFailed),
+    oidc_errors.ClientRejected: _refusal(HTTPStatus.BAD_GATEWAY, oidc_errors.ClientRejected),
     receipting_errors.ConfigurationError: ErrorMapping(
         HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", GENERIC_FAILURE
     ),
