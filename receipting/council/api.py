@@ -16,6 +16,7 @@ from receipting.auth.scopes import Scope
 from receipting.channels import AppContext
 from receipting.council.config import MAX_CODE_LEN
 from receipting.council.errors import FundNotFound
+from receipting.council.references import ReferenceProblem
 from receipting.council.service import CouncilService, Fund
 from receipting.errors import InvalidRequest
 
@@ -38,11 +39,16 @@ def fund_json(fund: Fund) -> dict[str, Any]:
             "rule": fund.reference_rule,
             "description": fund.reference_description,
             "hint": fund.reference_hint,
+            "description_cy": fund.reference_description_cy,
+            "hint_cy": fund.reference_hint_cy,
         }
     )
     return {
         "code": fund.code,
         "name": fund.name,
+        "name_cy": fund.name_cy,
+        "guidance": fund.guidance,
+        "guidance_cy": fund.guidance_cy,
         "gl_code": fund.gl_code,
         "ledger_account_code": fund.ledger_account_code,
         "vat_code": fund.vat_code,
@@ -136,12 +142,13 @@ class ValidateReferenceResource:
         if result.valid:
             resp.media = {"valid": True, "reference": result.normalised}
         else:
-            resp.media = {"valid": False, "message": result.message}
+            resp.media = {"valid": False, "message": result.message, "problem": result.problem}
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------
 
 _NULLABLE_TEXT = {"type": ["string", "null"]}
+_WELSH = "In Welsh, or null when the configuration gives no Welsh (show the English)."
 
 FUND_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -159,10 +166,22 @@ FUND_SCHEMA: dict[str, Any] = {
         "reference",
         "back_office",
         "retired",
+        "name_cy",
+        "guidance",
+        "guidance_cy",
     ],
     "properties": {
         "code": {"type": "string", "description": "The fund's code, used to pay into it."},
         "name": {"type": "string"},
+        "name_cy": {**_NULLABLE_TEXT, "description": f"The name. {_WELSH}"},
+        "guidance": {
+            **_NULLABLE_TEXT,
+            "description": (
+                "Where to find the reference on the bill, as a sentence for a start page: the "
+                "fund's own guidance, else its reference rule's hint; null when neither is given."
+            ),
+        },
+        "guidance_cy": {**_NULLABLE_TEXT, "description": f"The guidance. {_WELSH}"},
         "gl_code": {"type": "string", "description": "The general ledger code it posts to."},
         "ledger_account_code": {
             "type": "string",
@@ -180,7 +199,7 @@ FUND_SCHEMA: dict[str, Any] = {
         "reference": {
             "type": ["object", "null"],
             "description": "The reference format, or null when any reference is accepted.",
-            "required": ["rule", "description", "hint"],
+            "required": ["rule", "description", "hint", "description_cy", "hint_cy"],
             "properties": {
                 "rule": {"type": "string"},
                 "description": {
@@ -188,6 +207,8 @@ FUND_SCHEMA: dict[str, Any] = {
                     "description": "The format in plain words, for showing on a form.",
                 },
                 "hint": {**_NULLABLE_TEXT, "description": "Where the payer finds it."},
+                "description_cy": {**_NULLABLE_TEXT, "description": f"The format. {_WELSH}"},
+                "hint_cy": {**_NULLABLE_TEXT, "description": f"The hint. {_WELSH}"},
             },
         },
         "back_office": {
@@ -265,6 +286,13 @@ VALIDATE_REFERENCE = Operation(
             "message": {
                 "type": "string",
                 "description": "When not valid: why, and what the reference looks like.",
+            },
+            "problem": {
+                "type": "string",
+                "enum": [problem.value for problem in ReferenceProblem],
+                "description": (
+                    "When not valid: why, as a code, for showing a message in another language."
+                ),
             },
         },
     },

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.db import make_session_factory
 from receipting.council import service
 from receipting.council.config import MAX_CONFIG_BYTES
-from receipting.council.service import Fund, LoadReport
+from receipting.council.service import CouncilPresentation, Fund, LoadReport
 
 
 @click.group("council")
@@ -82,6 +82,7 @@ def show() -> None:
             f"{version.loaded_at:%Y-%m-%d %H:%M} UTC from {version.source} "
             f"(sha256 {version.sha256[:12]}...)."
         )
+        click.echo(presentation_line(service.council_presentation(session)))
         click.echo("")
         click.echo(funds_table(service.list_funds(session)))
         click.echo("")
@@ -108,6 +109,16 @@ def show() -> None:
             f"VAT output: {service.vat_output_account(session)}; suspense: "
             f"{service.suspense_account(session)}; card fees: {service.card_fees_account(session)}."
         )
+
+
+def presentation_line(presentation: CouncilPresentation) -> str:
+    welsh = presentation.name_cy or "no Welsh name"
+    details = [f"colour {presentation.colour}"]
+    if presentation.website_url:
+        details.append(presentation.website_url)
+    if presentation.phone:
+        details.append(f"phone {presentation.phone}")
+    return f"Residents see: {presentation.name} / {welsh}; {', '.join(details)}."
 
 
 def _percent(basis_points: int) -> str:

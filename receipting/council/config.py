@@ -8,16 +8,22 @@ inside an inline table is reported at the line of the table).
 
 The layout (see demo_council.toml for a full example):
 
-    [council]            name, vat_output_account, suspense_account, card_fees_account
+    [council]            name, vat_output_account, suspense_account, card_fees_account,
+                         name_cy, colour, website_url, phone
     [chart.CODE]         name, kind (asset | liability | income | expense | equity)
     [gateways]           gateway name = its card clearing account
     [vat_codes.CODE]     name, rates = [{ effective_from = 2011-01-04, rate_basis_points = 2000 }]
     [payment_methods.CODE]  name, clearing_account, refundable
-    [reference_rules.CODE]  description, hint, mask, pattern, min_length, max_length,
+    [reference_rules.CODE]  description, hint, description_cy, hint_cy, mask, pattern,
+                            min_length, max_length,
                             check = { scheme, modulus, weights, subtract, prefix, map }
-    [funds.CODE]         name, gl_code, ledger_account, vat_code, max_amount_pence,
+    [funds.CODE]         name, name_cy, gl_code, ledger_account, vat_code, max_amount_pence,
                          allow_overpayment, payable_online, payable_by_phone, payable_at_counter,
-                         reference_rule, back_office, retired, on_stop = { REFERENCE = reason }
+                         reference_rule, back_office, retired, guidance, guidance_cy,
+                         on_stop = { REFERENCE = reason }
+
+Keys ending `_cy` are the Welsh for the key without it: councils in Wales must offer residents
+both languages, and a page shown in Welsh falls back to the English when a text is not translated.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -58,7 +65,22 @@ MAX_FUND_AMOUNT_PENCE = MAX_POSTING_PENCE
 # A council's whole configuration is a few hundred lines; a file far larger is the wrong file.
 MAX_CONFIG_BYTES = 1_000_000
 
+MAX_URL_LEN = 500  # a council's home page; far longer is a pasted search result, not a home page
+# The longest international number is 15 digits (ITU-T E.164); written with spaces and brackets.
+MAX_PHONE_LEN = 32
+MAX_PHONE_DIGITS = 15
+# Short numbers such as 101 are real; fewer digits than that is a typing error.
+MIN_PHONE_DIGITS = 3
+COLOUR_LEN = len("#rrggbb")  # the column's size
+# GOV.UK Frontend's own header blue: the colour of a council that has not chosen one.
+DEFAULT_COLOUR = "#1d70b8"
+# The header shows white text on the council's colour, so the colour must be dark enough for it:
+# WCAG 2.2 AA asks a contrast ratio of at least 4.5 to 1 for text of ordinary size.
+MIN_HEADER_CONTRAST_RATIO = 4.5
+
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()-]*")
 MAP_CHARACTER_PATTERN = re.compile(r"[0-9A-Z]")
 
 
@@ -100,6 +122,10 @@ class FundConfig:
     back_office: str | None = None
     retired: bool = False
     on_stop: tuple[tuple[str, str], ...] = ()
+    name_cy: str | None = None
+    # Where to find the reference on the bill, for the start page (English, Welsh).
+    guidance: str | None = None
+    guidance_cy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +140,10 @@ class CouncilConfig:
     payment_methods: tuple[PaymentMethodConfig, ...]
     reference_rules: tuple[ReferenceRule, ...]
     funds: tuple[FundConfig, ...]
+    council_name_cy: str | None = None
+    colour: str = DEFAULT_COLOUR  # "#rrggbb", lower case: page headers are drawn in it
+    website_url: str | None = None  # https, for the footer of residents' pages
+    phone: str | None = None  # the council's contact number, shown on error pages
 
 
 def parse_config(text: str, source: str = "the configuration") -> CouncilConfig:
@@ -322,12 +352,12 @@ class _Reader:
         if "council" not in document:
             self.problem(("council",), "is missing; add a [council] section with its name.")
         path = ("council",)
-        self.known_keys(
-            path,
-            council,
-            ("name", "vat_output_account", "suspense_account", "card_fees_account"),
-        )
+        self.known_keys(path, council, COUNCIL_KEYS)
         name = self.text(path, council, "name", MAX_NAME_LEN)
+        name_cy = self.text(path, council, "name_cy", MAX_NAME_LEN, required=False)
+        colour = self.colour(path, council)
+        website_url = self.website_url(path, council)
+        phone = self.phone(path, council)
         special = {
             key: self.text(path, council, key, MAX_ACCOUNT_CODE_LEN)
             for key in ("vat_output_account", "suspense_account", "card_fees_account")
@@ -360,7 +390,61 @@ class _Reader:
             payment_methods=methods,
             reference_rules=rules,
             funds=funds,
+            council_name_cy=name_cy,
+            colour=colour,
+            website_url=website_url,
+            phone=phone,
         )
+
+    def colour(self, path: tuple[str, ...], table: Mapping[str, Any]) -> str:
+        value = self.text(path, table, "colour", MAX_NAME_LEN, required=False)
+        where = (*path, "colour")
+        if value is None:
+            return DEFAULT_COLOUR
+        if not COLOUR_PATTERN.fullmatch(value):
+            self.problem(
+                where,
+                f"is {value!r}; write the colour as '#' and six hexadecimal digits, such as "
+                f'"{DEFAULT_COLOUR}" (leave it out for that blue).',
+            )
+            return DEFAULT_COLOUR
+        ratio = contrast_with_white(value)
+        if ratio < MIN_HEADER_CONTRAST_RATIO:
+            self.problem(
+                where,
+                f"is {value!r}, too light for the white text of the page header (contrast "
+                f"{ratio:.2f} to 1; at least {MIN_HEADER_CONTRAST_RATIO} to 1 is needed so "
+                "everyone can read it). Choose a darker shade of it.",
+            )
+            return DEFAULT_COLOUR
+        return value.lower()
+
+    def website_url(self, path: tuple[str, ...], table: Mapping[str, Any]) -> str | None:
+        value = self.text(path, table, "website_url", MAX_URL_LEN, required=False)
+        if value is None:
+            return None
+        if not _is_web_address(value):
+            self.problem(
+                (*path, "website_url"),
+                f"is {value!r}; it should be the council's web address starting https://, "
+                'such as "https://www.example.gov.uk".',
+            )
+            return None
+        return value
+
+    def phone(self, path: tuple[str, ...], table: Mapping[str, Any]) -> str | None:
+        value = self.text(path, table, "phone", MAX_PHONE_LEN, required=False)
+        if value is None:
+            return None
+        digits = sum(char.isdigit() for char in value)
+        if not PHONE_PATTERN.fullmatch(value) or not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS:
+            self.problem(
+                (*path, "phone"),
+                f"is {value!r}; write the number as residents dial it, with digits, spaces and "
+                'an optional leading +, such as "0300 000 0000".',
+            )
+            return None
+        return value
 
     def chart(self, sections: Mapping[str, Any]) -> tuple[ChartAccount, ...]:
         kinds = tuple(kind.value for kind in AccountKind)
@@ -481,11 +565,23 @@ class _Reader:
         self.known_keys(
             path,
             table,
-            ("description", "hint", "mask", "pattern", "min_length", "max_length", "check"),
+            (
+                "description",
+                "hint",
+                "description_cy",
+                "hint_cy",
+                "mask",
+                "pattern",
+                "min_length",
+                "max_length",
+                "check",
+            ),
         )
         before = len(self.problems)
         description = self.text(path, table, "description", MAX_TEXT_LEN)
         hint = self.text(path, table, "hint", MAX_TEXT_LEN, required=False)
+        description_cy = self.text(path, table, "description_cy", MAX_TEXT_LEN, required=False)
+        hint_cy = self.text(path, table, "hint_cy", MAX_TEXT_LEN, required=False)
         mask = self.text(path, table, "mask", MAX_REFERENCE_LEN, required=False)
         pattern = self.text(path, table, "pattern", MAX_PATTERN_LEN, required=False)
         if pattern is not None:
@@ -510,7 +606,18 @@ class _Reader:
         self.mask_and_check(path, mask, "check" in table)
         if len(self.problems) > before or description is None:
             return None
-        return ReferenceRule(code, description, hint, mask, pattern, min_length, max_length, check)
+        return ReferenceRule(
+            code,
+            description,
+            hint,
+            mask,
+            pattern,
+            min_length,
+            max_length,
+            check,
+            description_cy=description_cy,
+            hint_cy=hint_cy,
+        )
 
     def mask_and_check(self, path: tuple[str, ...], mask: str | None, has_check: bool) -> None:
         if mask is None:
@@ -640,6 +747,9 @@ class _Reader:
         self.known_keys(path, table, FUND_KEYS)
         before = len(self.problems)
         name = self.text(path, table, "name", MAX_NAME_LEN)
+        name_cy = self.text(path, table, "name_cy", MAX_NAME_LEN, required=False)
+        guidance = self.text(path, table, "guidance", MAX_TEXT_LEN, required=False)
+        guidance_cy = self.text(path, table, "guidance_cy", MAX_TEXT_LEN, required=False)
         gl_code = self.text(path, table, "gl_code", MAX_GL_CODE_LEN)
         account = self.text(path, table, "ledger_account", MAX_ACCOUNT_CODE_LEN)
         self.account((*path, "ledger_account"), account, chart)
@@ -674,6 +784,9 @@ class _Reader:
             reference_rule=rule,
             back_office=back_office,
             on_stop=on_stop,
+            name_cy=name_cy,
+            guidance=guidance,
+            guidance_cy=guidance_cy,
             **flags,
         )
 
@@ -711,6 +824,9 @@ FUND_FLAGS = {
 }
 FUND_KEYS = (
     "name",
+    "name_cy",
+    "guidance",
+    "guidance_cy",
     "gl_code",
     "ledger_account",
     "vat_code",
@@ -720,6 +836,45 @@ FUND_KEYS = (
     "on_stop",
     *FUND_FLAGS,
 )
+
+
+COUNCIL_KEYS = (
+    "name",
+    "name_cy",
+    "vat_output_account",
+    "suspense_account",
+    "card_fees_account",
+    "colour",
+    "website_url",
+    "phone",
+)
+
+
+def _is_web_address(value: str) -> bool:
+    """An https address of a host, with no spaces and no user name or password in it."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        return (
+            parts.scheme == "https"
+            and bool(parts.hostname)
+            and parts.username is None
+            and not any(char.isspace() for char in value)
+        )
+    except ValueError:  # such as a malformed IPv6 address in brackets
+        return False
+
+
+def contrast_with_white(colour: str) -> float:
+    """The WCAG 2 contrast ratio of white text on `colour` ("#rrggbb"), from 1 to 21."""
+    red, green, blue = (_linear(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return (1.0 + 0.05) / (luminance + 0.05)
+
+
+def _linear(channel: int) -> float:
+    """An sRGB channel (0-255) as linear light, by the WCAG 2 definition of relative luminance."""
+    value = channel / 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
 
 
 def _or_one_of(codes: set[str]) -> str:

@@ -60,6 +60,10 @@ class ReferenceProblem(StrEnum):
     WRONG_CHARACTER = "wrong_character"
     PATTERN = "pattern"
     CHECK_CHARACTER = "check_character"
+    # Found by the council's configuration rather than by a rule: the reference is well formed but
+    # the fund refuses it (its on-stop list), or the fund takes no more payments.
+    ON_STOP = "on_stop"
+    FUND_RETIRED = "fund_retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,9 @@ class ReferenceRule:
     min_length: int | None = None
     max_length: int | None = None
     check: CheckScheme | None = None
+    # The description and hint in Welsh, for pages shown in Welsh; None when not translated.
+    description_cy: str | None = None
+    hint_cy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,15 +235,20 @@ def validate(rule: ReferenceRule, reference: str) -> Verdict:
 
 def explain(rule: ReferenceRule, reason: str) -> str:
     """The reason, then the format in plain words, then where to find the reference."""
-    parts = [reason, _sentence(rule.description)]
+    parts = [reason, as_sentence(rule.description)]
     if rule.hint:
-        parts.append(_sentence(rule.hint[:1].upper() + rule.hint[1:]))
+        parts.append(as_sentence(rule.hint))
     return " ".join(part for part in parts if part)
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
+    """`text` with a capital first letter and a full stop, so a hint written as a phrase ("check
+    the top right of your bill") can stand on its own on a page."""
     text = text.strip()
-    return text if not text or text[-1] in ".!?" else text + "."
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
 
 
 Found = tuple[ReferenceProblem, str] | None

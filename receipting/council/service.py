@@ -2,8 +2,12 @@
 
 CONTRACT: the signatures of `Fund`, `ReferenceResult`, `VatSplit`, `get_fund`, `list_funds`,
 `check_reference`, `vat_split`, `gateway_clearing_account` and `vat_output_account` are relied on
-by payments. Those functions work inside the caller's session (its transaction) and never commit.
+by payments; fields are only ever added to those dataclasses at the end, with defaults. Those
+functions work inside the caller's session (its transaction) and never commit.
 `load_council_config` is a use case of its own: it opens, and commits, one transaction.
+
+Residents' pages also ask how to present the council (`council_presentation`: its names in English
+and Welsh, colour and contact details) and each fund's Welsh texts (the `_cy` fields of `Fund`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ledger.service import utc_now
 from ledger.tables import AccountRow, PostingRow
 from receipting.council import references, vat
 from receipting.council.config import (
+    DEFAULT_COLOUR,
     CouncilConfig,
     FundConfig,
     KeyLines,
@@ -40,7 +45,13 @@ from receipting.council.errors import (
     NoVatRateOnDate,
     VatCodeNotFound,
 )
-from receipting.council.references import CheckScheme, ReferenceRule, SchemeKind
+from receipting.council.references import (
+    CheckScheme,
+    ReferenceProblem,
+    ReferenceRule,
+    SchemeKind,
+    as_sentence,
+)
 from receipting.council.tables import (
     ConfigVersionRow,
     FundRow,
@@ -75,13 +86,39 @@ class Fund:
     reference_hint: str | None = None
     # (reference, reason shown to the payer), references normalised.
     on_stop: tuple[tuple[str, str], ...] = ()
+    # Welsh, for pages shown in Welsh; None when the configuration gives none (show the English).
+    name_cy: str | None = None
+    # Where to find the reference on the bill, as a sentence for the start page: the fund's own
+    # guidance, else its rule's hint; None when neither is configured.
+    guidance: str | None = None
+    guidance_cy: str | None = None
+    reference_description_cy: str | None = None
+    reference_hint_cy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReferenceResult:
     valid: bool
     normalised: str  # upper-cased, spaces removed: what is stored and posted
-    message: str | None  # why it is not valid, in words a resident understands
+    message: str | None  # why it is not valid, in words a resident understands (English)
+    # Why it is not valid as a ReferenceProblem value ("wrong_length", "on_stop", ...), so a page
+    # in another language can choose its own message; None when valid.
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CouncilPresentation:
+    """How residents' pages show the council: its name in the header, drawn in its colour."""
+
+    name: str
+    name_cy: str | None = None  # None: the English name is shown on Welsh pages too
+    colour: str = DEFAULT_COLOUR  # "#rrggbb", dark enough for white text
+    website_url: str | None = None
+    phone: str | None = None
+
+
+# Before any configuration is loaded (a new installation), pages still need something to show.
+DEFAULT_PRESENTATION = CouncilPresentation(name="Council")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +191,22 @@ def check_reference(session: Session, fund_code: str, reference: str) -> Referen
     normalised = references.normalise(reference)
     if fund.retired:
         return ReferenceResult(
-            False, normalised, f"{fund.name} can no longer be paid here. Contact the council."
+            False,
+            normalised,
+            f"{fund.name} can no longer be paid here. Contact the council.",
+            ReferenceProblem.FUND_RETIRED.value,
         )
     verdict = references.validate(_rule_of(session, fund), reference)
     if not verdict.valid:
-        return ReferenceResult(False, verdict.normalised, verdict.message)
+        problem = verdict.problem.value if verdict.problem is not None else None
+        return ReferenceResult(False, verdict.normalised, verdict.message, problem)
     reason = session.scalar(
         select(OnStopReferenceRow.reason).where(
             OnStopReferenceRow.fund_id == fund.id, OnStopReferenceRow.reference == normalised
         )
     )
     if reason is not None:
-        return ReferenceResult(False, normalised, reason)
+        return ReferenceResult(False, normalised, reason, ReferenceProblem.ON_STOP.value)
     return ReferenceResult(True, normalised, None)
 
 
@@ -210,6 +251,21 @@ def suspense_account(session: Session) -> str:
 def card_fees_account(session: Session) -> str:
     """The ledger account debited with the gateways' processing fees."""
     return _current_row(session).card_fees_account
+
+
+def council_presentation(session: Session) -> CouncilPresentation:
+    """The council's names, colour and contact details from the current configuration, or
+    DEFAULT_PRESENTATION when none has been loaded yet."""
+    row = _latest_row(session)
+    if row is None:
+        return DEFAULT_PRESENTATION
+    return CouncilPresentation(
+        name=row.council_name,
+        name_cy=row.council_name_cy,
+        colour=row.colour or DEFAULT_COLOUR,
+        website_url=row.website_url,
+        phone=row.phone,
+    )
 
 
 def current_version(session: Session) -> ConfigVersion | None:
@@ -294,7 +350,18 @@ def _fund(session: Session, row: FundRow) -> Fund:
         reference_description=rule.description if rule else None,
         reference_hint=rule.hint if rule else None,
         on_stop=tuple((reference, reason) for reference, reason in on_stop),
+        name_cy=row.name_cy,
+        guidance=row.guidance or _hint_as_guidance(rule.hint if rule else None),
+        guidance_cy=row.guidance_cy or _hint_as_guidance(rule.hint_cy if rule else None),
+        reference_description_cy=rule.description_cy if rule else None,
+        reference_hint_cy=rule.hint_cy if rule else None,
     )
+
+
+def _hint_as_guidance(hint: str | None) -> str | None:
+    # A hint is written to follow the format in a sentence ("check the top right of your bill");
+    # standing alone on the start page it needs a capital and a full stop.
+    return as_sentence(hint) if hint else None
 
 
 # A fund without a rule still needs something to post as the sub-account key.
@@ -322,6 +389,8 @@ def _rule_of(session: Session, fund: FundRow) -> ReferenceRule:
         min_length=row.min_length,
         max_length=row.max_length,
         check=scheme_from_json(row.check_scheme),
+        description_cy=row.description_cy,
+        hint_cy=row.hint_cy,
     )
 
 
@@ -447,6 +516,10 @@ def apply_config_file(session: Session, data: bytes, source: str, *, now: dateti
             suspense_account=config.suspense_account,
             card_fees_account=config.card_fees_account,
             loaded_at=now,
+            council_name_cy=config.council_name_cy,
+            colour=config.colour,
+            website_url=config.website_url,
+            phone=config.phone,
         )
     )
     session.flush()
@@ -524,6 +597,8 @@ def _apply_rules(session: Session, rules: Sequence[ReferenceRule]) -> None:
             session.add(row)
         row.description = rule.description
         row.hint = rule.hint
+        row.description_cy = rule.description_cy
+        row.hint_cy = rule.hint_cy
         row.mask = rule.mask
         row.pattern = rule.pattern
         row.min_length = rule.min_length
@@ -578,6 +653,9 @@ def _fill_fund(row: FundRow, fund: FundConfig) -> None:
     row.reference_rule = fund.reference_rule
     row.back_office = fund.back_office
     row.retired = fund.retired
+    row.name_cy = fund.name_cy
+    row.guidance = fund.guidance
+    row.guidance_cy = fund.guidance_cy
 
 
 def _apply_methods(session: Session, methods: Sequence[PaymentMethodConfig]) -> None:
@@ -630,3 +708,7 @@ class CouncilService:
     def check_reference(self, fund_code: str, reference: str) -> ReferenceResult:
         with self._sessions() as session, session.begin():
             return check_reference(session, fund_code, reference)
+
+    def council_presentation(self) -> CouncilPresentation:
+        with self._sessions() as session, session.begin():
+            return council_presentation(session)

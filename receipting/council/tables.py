@@ -1,6 +1,8 @@
 """This subsystem's tables: typed SQLAlchemy models on the shared metadata.
 
-The migration 0002_council builds exactly these (a test compares them). The current configuration
+The migrations 0002_council and 0007_council_presentation (the Welsh texts, the colour and the
+contact details, all nullable because earlier versions had none) build exactly these (a test
+compares them). The current configuration
 is what the rows say now; `council_config_versions` records each file that was loaded. Funds,
 VAT codes and methods of payment are never deleted, only retired, because payments and postings
 refer to them; reference rules no fund refers to and gateways left out of a file are removed.
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ledger.model import MAX_ACCOUNT_CODE_LEN
 from ledger.tables import Base, UtcDateTime
 from receipting.council.config import (
+    COLOUR_LEN,
     MAX_BACK_OFFICE_LEN,
     MAX_CODE_LEN,
     MAX_FUND_AMOUNT_PENCE,
@@ -33,7 +36,9 @@ from receipting.council.config import (
     MAX_GL_CODE_LEN,
     MAX_NAME_LEN,
     MAX_PATTERN_LEN,
+    MAX_PHONE_LEN,
     MAX_TEXT_LEN,
+    MAX_URL_LEN,
 )
 from receipting.council.references import MAX_REFERENCE_LEN
 from receipting.council.vat import MAX_VAT_RATE_BASIS_POINTS
@@ -63,6 +68,11 @@ class ConfigVersionRow(Base):
         String(MAX_ACCOUNT_CODE_LEN), ForeignKey(LEDGER_ACCOUNT_CODE)
     )
     loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # How residents' pages present the council; null colour means the default (config.py).
+    council_name_cy: Mapped[str | None] = mapped_column(String(MAX_NAME_LEN))
+    colour: Mapped[str | None] = mapped_column(String(COLOUR_LEN))
+    website_url: Mapped[str | None] = mapped_column(String(MAX_URL_LEN))
+    phone: Mapped[str | None] = mapped_column(String(MAX_PHONE_LEN))
 
 
 class VatCodeRow(Base):
@@ -108,6 +118,8 @@ class ReferenceRuleRow(Base):
     max_length: Mapped[int | None] = mapped_column(Integer)
     # The check-character scheme as JSON ({"scheme": "weighted", "modulus": 11, ...}), or null.
     check_scheme: Mapped[str | None] = mapped_column(Text)
+    description_cy: Mapped[str | None] = mapped_column(String(MAX_TEXT_LEN))
+    hint_cy: Mapped[str | None] = mapped_column(String(MAX_TEXT_LEN))
 
 
 class FundRow(Base):
@@ -138,6 +150,10 @@ class FundRow(Base):
     )
     back_office: Mapped[str | None] = mapped_column(String(MAX_BACK_OFFICE_LEN))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    name_cy: Mapped[str | None] = mapped_column(String(MAX_NAME_LEN))
+    # Where to find the reference on the bill, for the start page.
+    guidance: Mapped[str | None] = mapped_column(String(MAX_TEXT_LEN))
+    guidance_cy: Mapped[str | None] = mapped_column(String(MAX_TEXT_LEN))
 
 
 class OnStopReferenceRow(Base):

@@ -58,10 +58,33 @@ def test_one_fund_shows_its_reference_format_in_plain_words(client: TestClient) 
         "rule": "CTAX",
         "description": "Council tax account numbers are 9 digits and start with 77",
         "hint": "check the top right of your bill",
+        "description_cy": (
+            "Mae gan rifau cyfrif treth gyngor 9 digid ac maen nhw'n dechrau gyda 77"
+        ),
+        "hint_cy": "edrychwch ar gornel dde uchaf eich bil",
     }
     assert result.json["max_amount_pence"] == 1_000_000
     assert result.json["vat_code"] == "OOS"
     assert "on_stop" not in result.json
+
+
+def test_a_fund_shows_its_welsh_name_and_where_to_find_its_reference(client: TestClient) -> None:
+    result = client.simulate_get("/v1/funds/CTAX")
+
+    assert result.json["name_cy"] == "Treth gyngor"
+    assert result.json["guidance"].startswith("Your council tax account number is at the top")
+    assert result.json["guidance_cy"].startswith("Mae rhif eich cyfrif treth gyngor")
+
+
+def test_a_fund_without_welsh_or_a_rule_has_nulls_for_them(client: TestClient) -> None:
+    fund = client.simulate_get("/v1/funds/SUSPENSE").json
+
+    assert (fund["name_cy"], fund["guidance"], fund["guidance_cy"], fund["reference"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_an_unknown_fund_is_404_naming_it(client: TestClient) -> None:
@@ -88,6 +111,7 @@ def test_an_invalid_reference_is_a_200_with_a_message_a_resident_understands(
     assert result.json["valid"] is False
     assert "Council tax account numbers are 9 digits and start with 77" in result.json["message"]
     assert "Check the top right of your bill." in result.json["message"]
+    assert result.json["problem"] == "check_character"
 
 
 def test_an_on_stop_reference_gets_its_reason(client: TestClient) -> None:
@@ -95,6 +119,7 @@ def test_an_on_stop_reference_gets_its_reason(client: TestClient) -> None:
 
     assert result.json["valid"] is False
     assert "appeal" in result.json["message"]
+    assert result.json["problem"] == "on_stop"
 
 
 def test_validating_for_an_unknown_fund_is_404(client: TestClient) -> None:
@@ -158,6 +183,7 @@ def test_real_responses_match_the_schemas_the_document_promises(client: TestClie
     calls = [
         ("get", "/v1/funds", "/v1/funds", None, "200"),
         ("get", "/v1/funds/{fund_code}", "/v1/funds/PEST", None, "200"),
+        ("get", "/v1/funds/{fund_code}", "/v1/funds/SUSPENSE", None, "200"),
         ("get", "/v1/funds/{fund_code}", "/v1/funds/NOPE", None, "404"),
         (
             "post",
@@ -167,6 +193,13 @@ def test_real_responses_match_the_schemas_the_document_promises(client: TestClie
             "200",
         ),
         ("post", "/v1/references/validate", "", {"fund_code": "CTAX", "reference": "7"}, "200"),
+        (
+            "post",
+            "/v1/references/validate",
+            "",
+            {"fund_code": "PCN", "reference": "BJ76543214"},
+            "200",
+        ),
         ("post", "/v1/references/validate", "", {"fund_code": "CTAX"}, "400"),
         ("post", "/v1/references/validate", "", {"fund_code": "X", "reference": "7"}, "404"),
     ]

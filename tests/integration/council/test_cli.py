@@ -59,6 +59,9 @@ def test_show_lists_the_funds_vat_codes_methods_and_gateways(
 
     assert result.exit_code == 0, result.output
     assert "Demo Borough Council: configuration version 1" in result.output
+    assert "Residents see: Demo Borough Council / Cyngor Bwrdeistref Demo; colour #00703c" in (
+        result.output
+    )
     assert "PCN       Parking fines" in result.output
     assert "£500.00" in result.output
     assert "20% from 2011-01-04" in result.output

@@ -252,3 +252,74 @@ def test_two_files_loaded_at_once_each_load_whole_or_not_at_all(
     assert versions(session_factory) == list(range(1, loaded_count + 1))
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(FundRow)) == 8
+
+
+# --- Welsh texts, colour and contact details ---------------------------------------------------
+
+
+def test_loading_stores_the_welsh_texts_colour_and_contact_details(
+    loaded: LoadReport, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        version = session.scalars(select(ConfigVersionRow)).one()
+        rule = session.scalars(select(ReferenceRuleRow).where(ReferenceRuleRow.code == "PCN")).one()
+        fund = session.scalars(select(FundRow).where(FundRow.code == "RENT")).one()
+
+    assert (version.council_name_cy, version.colour, version.phone) == (
+        "Cyngor Bwrdeistref Demo",
+        "#00703c",
+        "0300 000 0000",
+    )
+    assert version.website_url is not None and version.website_url.startswith("https://")
+    assert rule.description_cy is not None and rule.description_cy.startswith("Mae rhifau")
+    assert rule.hint_cy == "mae wedi'i argraffu ar frig yr hysbysiad"
+    assert (fund.name_cy, fund.guidance is not None, fund.guidance_cy is not None) == (
+        "Rhenti tai",
+        True,
+        True,
+    )
+
+
+def test_a_new_version_of_the_file_changes_the_welsh_texts_colour_and_contact_details(
+    loaded: LoadReport, session_factory: sessionmaker[Session], demo_text: str
+) -> None:
+    changed = (
+        demo_text.replace('colour = "#00703c"', 'colour = "#4C2C92"')
+        .replace('name_cy = "Cyngor Bwrdeistref Demo"', 'name_cy = "Cyngor Demo"')
+        .replace('phone = "0300 000 0000"\n', "")
+        .replace('name_cy = "Rhenti tai"', 'name_cy = "Rhent tai"')
+        .replace('hint_cy = "mae wedi\'i argraffu ar frig yr hysbysiad"\n', "")
+    )
+
+    assert load_text(session_factory, changed).version == 2
+
+    with session_factory() as session:
+        presentation = service.council_presentation(session)
+        rent = service.get_fund(session, "RENT")
+        pcn = service.get_fund(session, "PCN")
+    assert (presentation.name_cy, presentation.colour, presentation.phone) == (
+        "Cyngor Demo",
+        "#4c2c92",
+        None,
+    )
+    assert rent.name_cy == "Rhent tai"
+    assert pcn.reference_hint_cy is None
+    assert pcn.guidance_cy is not None  # the fund's own guidance does not need the hint
+
+
+def test_a_file_refused_for_its_colour_changes_nothing(
+    loaded: LoadReport, session_factory: sessionmaker[Session], demo_text: str
+) -> None:
+    broken = demo_text.replace('colour = "#00703c"', 'colour = "#fd0"').replace(
+        'name_cy = "Treth gyngor"', 'name_cy = "Treth y cyngor"'
+    )
+
+    with pytest.raises(CouncilConfigInvalid) as refused:
+        load_text(session_factory, broken, "council.toml")
+
+    line = next(n for n, row in enumerate(broken.splitlines(), 1) if row.startswith("colour ="))
+    assert f"council.toml line {line}, council.colour: is '#fd0'" in refused.value.message
+    assert versions(session_factory) == [1]
+    with session_factory() as session:
+        assert service.council_presentation(session).colour == "#00703c"
+        assert service.get_fund(session, "CTAX").name_cy == "Treth gyngor"

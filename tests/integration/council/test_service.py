@@ -10,14 +10,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from receipting import demo
 from receipting.council import service
+from receipting.council.config import DEFAULT_COLOUR
 from receipting.council.errors import (
     CouncilNotConfigured,
     FundNotFound,
     NoVatRateOnDate,
     VatCodeNotFound,
 )
+from receipting.council.references import ReferenceProblem
 from receipting.council.service import LoadReport
 from receipting.council.vat import ROUND_HALF_UP_TO_PENNY
+from tests.integration.council.conftest import load_text
 
 
 @pytest.fixture
@@ -136,3 +139,115 @@ def test_before_any_configuration_is_loaded_the_engine_says_how_to_load_one(
 def test_vat_codes_list_their_rates_in_date_order(session: Session) -> None:
     codes = {code.code: code for code in service.list_vat_codes(session)}
     assert [r.rate_basis_points for r in codes["STD"].rates] == [1750, 1500, 1750, 2000]
+
+
+# --- what residents' pages ask: Welsh texts and how to present the council ----------------------
+
+
+def test_a_fund_carries_its_welsh_texts_and_where_to_find_its_reference(session: Session) -> None:
+    fund = service.get_fund(session, "CTAX")
+
+    assert fund.name_cy == "Treth gyngor"
+    assert fund.guidance == (
+        "Your council tax account number is at the top right of your bill. It has 9 digits and "
+        "starts with 77."
+    )
+    assert fund.guidance_cy is not None and fund.guidance_cy.startswith("Mae rhif eich cyfrif")
+    assert fund.reference_description_cy == (
+        "Mae gan rifau cyfrif treth gyngor 9 digid ac maen nhw'n dechrau gyda 77"
+    )
+    assert fund.reference_hint_cy == "edrychwch ar gornel dde uchaf eich bil"
+
+
+def test_without_its_own_guidance_a_fund_shows_its_rules_hint_as_a_sentence(
+    session_factory: sessionmaker[Session], demo_text: str
+) -> None:
+    without = "\n".join(
+        line
+        for line in demo_text.splitlines()
+        if not line.startswith(("guidance =", "guidance_cy"))
+    )
+    load_text(session_factory, without)
+
+    with session_factory() as session:
+        fund = service.get_fund(session, "CTAX")
+        suspense = service.get_fund(session, "SUSPENSE")
+    assert fund.guidance == "Check the top right of your bill."
+    assert fund.guidance_cy == "Edrychwch ar gornel dde uchaf eich bil."
+    assert (suspense.guidance, suspense.guidance_cy, suspense.name_cy) == (None, None, None)
+
+
+def test_a_fund_with_no_welsh_anywhere_has_none_so_pages_show_the_english(
+    session_factory: sessionmaker[Session], demo_text: str
+) -> None:
+    english = "\n".join(line for line in demo_text.splitlines() if "_cy =" not in line)
+    load_text(session_factory, english)
+
+    with session_factory() as session:
+        fund = service.get_fund(session, "PCN")
+        presentation = service.council_presentation(session)
+    assert fund.guidance is not None
+    assert (fund.name_cy, fund.guidance_cy, fund.reference_description_cy) == (None, None, None)
+    assert fund.reference_hint_cy is None
+    assert presentation.name_cy is None
+
+
+@pytest.mark.parametrize(
+    ("fund_code", "reference", "problem"),
+    [
+        ("CTAX", "", "empty"),
+        ("CTAX", "7712345", "wrong_length"),
+        ("CTAX", "77123456X", "wrong_character"),
+        ("CTAX", "771234562", "check_character"),
+        ("CTAX", "9" * 65, "too_long"),
+        ("PLANNING", "PP-1234567", "pattern"),
+        ("CTAX", "779 900 017", "on_stop"),
+    ],
+)
+def test_a_refused_reference_says_why_as_a_code_pages_can_translate(
+    session: Session, fund_code: str, reference: str, problem: str
+) -> None:
+    result = service.check_reference(session, fund_code, reference)
+
+    assert (result.valid, result.problem) == (False, problem)
+    assert problem in {p.value for p in ReferenceProblem}
+
+
+def test_a_valid_reference_has_no_problem(session: Session) -> None:
+    assert service.check_reference(session, "CTAX", demo.CTAX_REF_1).problem is None
+
+
+def test_a_reference_for_a_retired_fund_is_refused_as_such(
+    session_factory: sessionmaker[Session], demo_text: str
+) -> None:
+    load_text(
+        session_factory, demo_text.replace("[funds.PEST]\n", "[funds.PEST]\nretired = true\n")
+    )
+
+    with session_factory() as session:
+        result = service.check_reference(session, "PEST", "12345674")
+    assert (result.valid, result.problem) == (False, "fund_retired")
+
+
+def test_the_council_is_presented_with_its_names_colour_and_contact_details(
+    loaded: LoadReport, session_factory: sessionmaker[Session]
+) -> None:
+    expected = service.CouncilPresentation(
+        name="Demo Borough Council",
+        name_cy="Cyngor Bwrdeistref Demo",
+        colour="#00703c",
+        website_url="https://www.demo-borough.example",
+        phone="0300 000 0000",
+    )
+    with session_factory() as session:
+        assert service.council_presentation(session) == expected
+    assert service.CouncilService(session_factory).council_presentation() == expected
+
+
+def test_before_any_configuration_the_council_is_presented_plainly_in_the_default_colour(
+    session_factory: sessionmaker[Session],
+) -> None:
+    presentation = service.CouncilService(session_factory).council_presentation()
+
+    assert presentation == service.CouncilPresentation("Council", None, "#1d70b8", None, None)
+    assert presentation.colour == DEFAULT_COLOUR

@@ -8,7 +8,15 @@ import pytest
 
 from ledger.model import AccountKind
 from receipting import demo
-from receipting.council.config import CouncilConfig, KeyLines, parse_config
+from receipting.council.config import (
+    DEFAULT_COLOUR,
+    MAX_TEXT_LEN,
+    MIN_HEADER_CONTRAST_RATIO,
+    CouncilConfig,
+    KeyLines,
+    contrast_with_white,
+    parse_config,
+)
 from receipting.council.errors import ConfigProblem, CouncilConfigInvalid
 from receipting.council.references import validate
 
@@ -257,3 +265,178 @@ def test_the_line_finder_follows_tables_dotted_keys_and_quoted_keys() -> None:
     assert lines.line_of(("chart", "A", "kind")) == 5
     assert lines.line_of(("funds", "CTAX", "gl_code")) == 1
     assert lines.line_of(("nowhere",)) is None
+
+
+# --- how residents' pages present the council: Welsh texts, colour, contact details ------------
+
+WELSH = MINIMAL.replace(
+    'name = "Test Council"\n',
+    'name = "Test Council"\nname_cy = "Cyngor Prawf"\ncolour = "#00703C"\n'
+    'website_url = "https://www.test.example/"\nphone = "+44 300 000 0000"\n',
+).replace(
+    'mask = "77######@"\n',
+    'mask = "77######@"\nhint = "check the top right of your bill"\n'
+    'description_cy = "Mae gan rifau cyfrif 9 digid"\n'
+    'hint_cy = "edrychwch ar gornel dde uchaf eich bil"\n',
+) + (
+    'name_cy = "Treth gyngor"\n'
+    'guidance = "The number is at the top right of your bill."\n'
+    'guidance_cy = "Mae\'r rhif ar gornel dde uchaf eich bil."\n'
+)
+
+
+def council_with(line: str) -> str:
+    return MINIMAL.replace('name = "Test Council"\n', f'name = "Test Council"\n{line}\n')
+
+
+def test_the_welsh_texts_colour_and_contact_details_are_read() -> None:
+    config = parse_config(WELSH)
+
+    assert (config.council_name_cy, config.colour, config.website_url, config.phone) == (
+        "Cyngor Prawf",
+        "#00703c",  # kept in lower case, as the pages write it
+        "https://www.test.example/",
+        "+44 300 000 0000",
+    )
+    rule = config.reference_rules[0]
+    assert (rule.description_cy, rule.hint_cy) == (
+        "Mae gan rifau cyfrif 9 digid",
+        "edrychwch ar gornel dde uchaf eich bil",
+    )
+    fund = config.funds[0]
+    assert (fund.name_cy, fund.guidance, fund.guidance_cy) == (
+        "Treth gyngor",
+        "The number is at the top right of your bill.",
+        "Mae'r rhif ar gornel dde uchaf eich bil.",
+    )
+
+
+def test_without_them_there_is_no_welsh_and_the_colour_is_the_default_blue() -> None:
+    config = parse_config(MINIMAL)
+
+    assert (config.council_name_cy, config.colour, config.website_url, config.phone) == (
+        None,
+        DEFAULT_COLOUR,
+        None,
+        None,
+    )
+    assert (config.reference_rules[0].description_cy, config.reference_rules[0].hint_cy) == (
+        None,
+        None,
+    )
+    assert (config.funds[0].name_cy, config.funds[0].guidance, config.funds[0].guidance_cy) == (
+        None,
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize("colour", ["green", "#00703", "#00703cc", "00703c", "#gg703c", "#0f0"])
+def test_a_colour_that_is_not_hash_and_six_hex_digits_is_refused_naming_its_line(
+    colour: str,
+) -> None:
+    text = council_with(f'colour = "{colour}"')
+    problem = only_problem(text)
+
+    assert problem.key == "council.colour"
+    assert problem.line == line_of(text, "colour =")
+    assert "'#' and six hexadecimal digits" in problem.message
+    assert DEFAULT_COLOUR in problem.message
+
+
+def test_the_refusal_of_a_bad_colour_reads_file_line_and_key() -> None:
+    text = council_with('colour = "blue"')
+    with pytest.raises(CouncilConfigInvalid) as refused:
+        parse_config(text, "council.toml")
+
+    assert f"council.toml line {line_of(text, 'colour =')}, council.colour: is 'blue'" in (
+        refused.value.message
+    )
+
+
+def test_a_colour_too_light_for_white_header_text_is_refused_with_its_contrast() -> None:
+    problem = only_problem(council_with('colour = "#ffdd00"'))
+
+    assert problem.key == "council.colour"
+    assert "contrast 1.35 to 1" in problem.message
+    assert "darker" in problem.message
+
+
+def test_a_colour_that_is_not_text_is_refused() -> None:
+    problem = only_problem(council_with("colour = 0x00703c"))
+    assert (problem.key, problem.message) == (
+        "council.colour",
+        "should be text that is not empty, not a whole number.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("colour", "ratio"),
+    [("#ffffff", 1.0), ("#000000", 21.0), ("#1d70b8", 5.17), ("#00703c", 6.21)],
+)
+def test_contrast_with_white_follows_the_wcag_formula(colour: str, ratio: float) -> None:
+    assert contrast_with_white(colour) == pytest.approx(ratio, abs=0.01)
+
+
+def test_the_default_colour_is_dark_enough_for_white_text() -> None:
+    assert contrast_with_white(DEFAULT_COLOUR) >= MIN_HEADER_CONTRAST_RATIO
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://www.test.example",
+        "www.test.example",
+        "https://",
+        "https://user:pass@www.test.example",
+        "https://www.test .example",
+        "https://[::1",
+    ],
+)
+def test_a_website_that_is_not_an_https_address_is_refused(url: str) -> None:
+    text = council_with(f'website_url = "{url}"')
+    problem = only_problem(text)
+    assert (problem.key, problem.line) == ("council.website_url", line_of(text, "website_url"))
+    assert "https://" in problem.message
+
+
+@pytest.mark.parametrize("phone", ["call us", "12", "0300 000 0000 ext 5", "+" + "1" * 16, "-1"])
+def test_a_phone_number_that_cannot_be_dialled_is_refused(phone: str) -> None:
+    problem = only_problem(council_with(f'phone = "{phone}"'))
+    assert problem.key == "council.phone"
+    assert "0300 000 0000" in problem.message
+
+
+@pytest.mark.parametrize("phone", ["101", "0300 000 0000", "+44 (0)300 000-0000"])
+def test_phone_numbers_as_residents_dial_them_are_accepted(phone: str) -> None:
+    assert parse_config(council_with(f'phone = "{phone}"')).phone == phone
+
+
+def test_an_overlong_welsh_text_is_refused_naming_its_key() -> None:
+    problem = only_problem(MINIMAL + f'guidance_cy = "{"a" * (MAX_TEXT_LEN + 1)}"\n')
+    assert problem.key == "funds.CTAX.guidance_cy"
+    assert f"at most {MAX_TEXT_LEN}" in problem.message
+
+
+def test_a_misspelt_welsh_key_suggests_the_right_one() -> None:
+    problem = only_problem(MINIMAL + 'name_cyy = "Treth gyngor"\n')
+    assert problem.key == "funds.CTAX.name_cyy"
+    assert "Did you mean 'name_cy'?" in problem.message
+
+
+def test_the_demo_council_is_in_welsh_too(demo_config: CouncilConfig) -> None:
+    assert demo_config.council_name_cy == "Cyngor Bwrdeistref Demo"
+    assert contrast_with_white(demo_config.colour) >= MIN_HEADER_CONTRAST_RATIO
+    assert demo_config.website_url is not None and demo_config.phone is not None
+    online = [fund for fund in demo_config.funds if fund.payable_online and not fund.retired]
+    assert {fund.code: fund.name_cy for fund in online} == {
+        "CTAX": "Treth gyngor",
+        "NNDR": "Ardrethi busnes",
+        "RENT": "Rhenti tai",
+        "PCN": "Dirwyon parcio",
+        "SUNDRY": "Dyledwyr amrywiol (anfonebau)",
+        "PLANNING": "Ffioedd ceisiadau cynllunio",
+        "PEST": "Triniaethau rheoli plâu",
+    }
+    assert all(fund.guidance and fund.guidance_cy for fund in online)
+    assert all(rule.description_cy and rule.hint_cy for rule in demo_config.reference_rules)

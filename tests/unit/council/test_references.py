@@ -13,6 +13,7 @@ from receipting.council.references import (
     ReferenceProblem,
     ReferenceRule,
     SchemeKind,
+    as_sentence,
     catches_any_single_change,
     compute_check,
     make_valid,
@@ -369,3 +370,32 @@ def test_a_reference_built_to_its_mask_with_a_computed_check_validates(
     literal = rule.mask[: rule.mask.index("#")]
     body = literal + digits[: rule.mask.count("#")]
     assert validate(rule, make_valid(rule, body)).valid
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("check the top right of your bill", "Check the top right of your bill."),
+        (" it is on the letter! ", "It is on the letter!"),
+        ("edrychwch ar eich bil.", "Edrychwch ar eich bil."),
+        ("", ""),
+    ],
+)
+def test_a_hint_written_as_a_phrase_becomes_a_sentence(text: str, sentence: str) -> None:
+    assert as_sentence(text) == sentence
+
+
+def test_a_rule_may_carry_its_description_and_hint_in_welsh_without_changing_the_english() -> None:
+    rule = ReferenceRule(
+        "R",
+        "References are 4 digits",
+        "see your letter",
+        mask="####",
+        description_cy="Mae gan gyfeirnodau 4 digid",
+        hint_cy="edrychwch ar eich llythyr",
+    )
+    verdict = validate(rule, "12")
+    assert verdict.problem is ReferenceProblem.WRONG_LENGTH
+    assert verdict.message is not None and "References are 4 digits. See your letter." in (
+        verdict.message
+    )
