@@ -8,7 +8,7 @@ before workers fork, leaves no connection to be shared across processes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 import falcon
@@ -24,11 +24,13 @@ from receipting.api.resources import ledger as ledger_resources
 from receipting.auth.middleware import auth_middleware
 from receipting.channels import AppContext, Channel, load_channels
 from receipting.council import api as council_api
+from receipting.council.service import council_presentation
 from receipting.gateways import api as gateways_api
 from receipting.gateways.base import Gateway
 from receipting.payments import api as payments_api
 from receipting.services import build_services
 from receipting.settings import Settings
+from receipting.web.assets import register_assets
 from receipting.webhooks import api as webhooks_api
 
 # Each registers its own routes (with their OpenAPI operations) on the app.
@@ -90,6 +92,16 @@ def _register_core_routes(context: AppContext) -> None:
     health.register(context.routes, context.session_factory)
     # Each ledger resource needs the scope ledger:read (see receipting.auth.middleware).
     ledger_resources.register(context.routes, context.ledger)
+    # Every page for people (the sandbox's card page, any channel's) uses these stylesheets.
+    register_assets(context.routes, context.settings, _council_colour(context))
+
+
+def _council_colour(context: AppContext) -> Callable[[], str]:
+    def colour() -> str:
+        with context.session_factory.begin() as session:
+            return council_presentation(session).colour
+
+    return colour
 
 
 def _api_info() -> openapi.ApiInfo:

@@ -8,18 +8,28 @@ payer. Plain HTML forms, no JavaScript.
 Every page is sent with no-store cache headers and may not be framed; every form carries the
 transaction's anti-forgery token. The card number and security code are never sent back to the
 browser, not even when the form is shown again with errors.
+
+The pages speak the payment's language (`en` or `cy`, as the service asked when it created the
+payment): texts come from the gettext catalogues in `locale/`, whose message ids are the English
+texts. The form's errors are English sentences from the card checks; they are looked up in the same
+catalogue, so each has its Welsh beside it there.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from gettext import NullTranslations
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import falcon
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from receipting.api.errors import RequestBodyTooLarge, UnsupportedContentType
@@ -28,6 +38,7 @@ from receipting.errors import InvalidRequest
 from receipting.gateways.base import GatewayState
 from receipting.gateways.sandbox import SANDBOX_PATH_PREFIX
 from receipting.gateways.sandbox.gateway import (
+    LANGUAGES,
     CardForm,
     PageView,
     SandboxFormRefused,
@@ -36,6 +47,19 @@ from receipting.gateways.sandbox.gateway import (
 )
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+# A payment in a language the pages have no catalogue for is shown in English; the gateway refuses
+# such payments when they are created, so this is only a safety net.
+DEFAULT_LANGUAGE = "en"
+
+# GOV.UK Frontend's stylesheet and the engine's own (which sets GOV.UK's typeface name to Arial),
+# as receipting.web.assets serves them. Where they are not served the pages are unstyled HTML,
+# which still works: they have no script and no layout tricks.
+STYLESHEET_URLS = (
+    "/assets/stylesheets/govuk-frontend.min.css",
+    "/assets/stylesheets/council.css",
+)
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
@@ -67,16 +91,69 @@ def pounds(amount_pence: int) -> str:
     return f"£{pounds_part:,}.{pence_part:02d}"
 
 
-def make_environment() -> Environment:
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+
+
+def load_translations(language: str) -> NullTranslations:
+    """The language's messages from its .po file (compiled in memory: no .mo files to build or
+    ship); none for a language without a catalogue, so its pages show the English message ids."""
+    path = catalogue_path(language)
+    if not path.is_file():
+        return NullTranslations()
+    with path.open("rb") as source:
+        catalogue = read_po(source, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def make_environment(
+    language: str = DEFAULT_LANGUAGE, translations: NullTranslations | None = None
+) -> Environment:
+    """The templates, with `_()` answering in `language` (Jinja's i18n extension, new style: the
+    arguments of `_("... %(name)s", name=...)` are escaped, the catalogue's text is trusted)."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    if translations is None:
+        translations = load_translations(language)
+    environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["language"] = language
+    environment.globals["stylesheet_urls"] = STYLESHEET_URLS
     environment.filters["pounds"] = pounds
     return environment
+
+
+@dataclass(frozen=True, slots=True)
+class PageLanguage:
+    """The templates and message catalogue of one language."""
+
+    code: str
+    environment: Environment
+    translations: NullTranslations
+
+    def errors(self, errors: Mapping[str, str] | None) -> dict[str, str]:
+        """The form's errors in this language. An English message with no entry in the catalogue
+        is shown as it is (better English than nothing; a test keeps the catalogue complete)."""
+        return {
+            name: self.translations.gettext(message) for name, message in (errors or {}).items()
+        }
+
+
+def make_language(language: str) -> PageLanguage:
+    translations = load_translations(language)
+    return PageLanguage(language, make_environment(language, translations), translations)
+
+
+def make_languages() -> dict[str, PageLanguage]:
+    return {language: make_language(language) for language in LANGUAGES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +168,19 @@ class FormValues:
 class _Page:
     auth_public = True  # the payer's browser has no API key: these are the gateway's pages
 
-    def __init__(self, gateway: SandboxGateway, environment: Environment) -> None:
+    def __init__(self, gateway: SandboxGateway, languages: Mapping[str, PageLanguage]) -> None:
         self._gateway = gateway
-        self._environment = environment
+        self._languages = languages
 
-    def _render(self, resp: falcon.Response, template: str, **context: Any) -> None:
+    def _language(self, view: PageView) -> PageLanguage:
+        return self._languages.get(view.language) or self._languages[DEFAULT_LANGUAGE]
+
+    def _render(self, resp: falcon.Response, view: PageView, template: str, **context: Any) -> None:
+        language = self._language(view)
         resp.content_type = HTML_MEDIA_TYPE
         resp.set_headers(PAGE_HEADERS)
-        resp.text = self._environment.get_template(template).render(**context)
+        resp.set_header("Content-Language", language.code)
+        resp.text = language.environment.get_template(template).render(view=view, **context)
 
     def _show(
         self,
@@ -113,16 +195,16 @@ class _Page:
                 values = FormValues(cardholder_name=view.prefilled_cardholder_name or "")
             self._render(
                 resp,
+                view,
                 "card_form.html",
-                view=view,
-                errors=dict(errors or {}),
+                errors=self._language(view).errors(errors),
                 values=values,
                 action=pay_path,
             )
         elif view.state == GatewayState.SUBMITTED:
-            self._render(resp, "challenge.html", view=view, errors={}, action=f"{pay_path}/3ds")
+            self._render(resp, view, "challenge.html", errors={}, action=f"{pay_path}/3ds")
         else:
-            self._render(resp, "finished.html", view=view, errors={})
+            self._render(resp, view, "finished.html", errors={})
 
 
 class CardPageResource(_Page):
@@ -261,14 +343,14 @@ CHALLENGE_OPERATION = Operation(
 
 
 def register(registry: RouteRegistry, gateway: SandboxGateway) -> None:
-    environment = make_environment()
+    languages = make_languages()
     registry.add(
         f"{SANDBOX_PATH_PREFIX}/pay/{{gateway_ref}}",
-        CardPageResource(gateway, environment),
+        CardPageResource(gateway, languages),
         {"GET": CARD_PAGE_OPERATION, "POST": CARD_SUBMIT_OPERATION},
     )
     registry.add(
         f"{SANDBOX_PATH_PREFIX}/pay/{{gateway_ref}}/3ds",
-        ChallengeResource(gateway, environment),
+        ChallengeResource(gateway, languages),
         {"POST": CHALLENGE_OPERATION},
     )

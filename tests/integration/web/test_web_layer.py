@@ -22,9 +22,9 @@ from receipting.api import App
 from receipting.api.openapi import Operation
 from receipting.app import create_app
 from receipting.channels import AppContext
+from receipting.council.service import DEFAULT_PRESENTATION
 from receipting.errors import NotFound
 from receipting.settings import Settings
-from receipting.web.assets import register_assets
 from receipting.web.cookies import SealedCookie, set_cookie
 from receipting.web.csrf import CSRF_FIELD, check_csrf, csrf_token, new_csrf_seed
 from receipting.web.forms import read_form
@@ -139,7 +139,6 @@ class DemoChannel:
     name = "web-demo"
 
     def register_routes(self, app: App, context: AppContext) -> None:
-        register_assets(context.routes, context.settings, lambda: COUNCIL_COLOUR)
         renderer = PageRenderer([TEMPLATES_DIR], [])
         context.routes.add(
             "/demo", DemoPage(renderer, context.settings), {"GET": DEMO_GET, "POST": DEMO_POST}
@@ -187,9 +186,10 @@ def test_govuk_frontends_script_is_an_es_module_exporting_init_all(client: TestC
 
 
 def test_the_councils_stylesheet_carries_its_colour(client: TestClient) -> None:
+    # No council configuration is loaded here, so the stylesheet has the default colour.
     result = client.simulate_get("/assets/stylesheets/council.css")
     assert result.status_code == 200
-    assert f"background-color: {COUNCIL_COLOUR};" in result.text
+    assert f"background-color: {DEFAULT_PRESENTATION.colour};" in result.text
 
 
 def test_a_path_out_of_the_assets_is_not_found(client: TestClient) -> None:
