@@ -12,6 +12,7 @@ import threading
 from types import FrameType
 
 from receipting.jobs import Job
+from receipting.notify import jobs as notify_jobs
 from receipting.payments import jobs as payments_jobs
 from receipting.services import Services
 from receipting.webhooks import jobs as webhooks_jobs
@@ -27,6 +28,7 @@ def standard_jobs(services: Services) -> list[Job]:
         Job("seal", services.ledger.seal_all),
         *payments_jobs.jobs(services),
         *webhooks_jobs.jobs(services),
+        *notify_jobs.jobs(services),
     ]
 
 

@@ -44,6 +44,7 @@ from receipting.gateways.base import (
     RefundState,
 )
 from receipting.gateways.errors import GatewayRefused, GatewayUnavailable
+from receipting.notify.outbox import queue_receipt_email
 from receipting.payments import serialise
 from receipting.payments.errors import (
     GatewayDownstreamError,
@@ -487,6 +488,8 @@ class PaymentService:
         row.ledger_entry_id = entry.id
         row.receipt_number = issue_receipt(session, row.id, now)
         row.captured_at = now
+        # Emailed (when the payer gave an address) only if this transaction commits.
+        queue_receipt_email(session, row, now)
 
     # --- expiry (the worker) --------------------------------------------------------------------
 
