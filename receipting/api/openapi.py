@@ -58,6 +58,8 @@ class Operation:
     # The JSON body the operation takes, if any (documented so clients and fuzzers know it).
     request_schema: JsonSchema | None = None
     request_media_type: str = "application/json"
+    # Pages for people (resources with `error_page`) answer their errors as HTML pages too.
+    error_media_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +199,19 @@ def _responses(operation: Operation) -> dict[str, Any]:
     for error in operation.errors:
         codes_by_status.setdefault(status_for(error), []).append(code_for(error))
     for status, codes in sorted(codes_by_status.items()):
-        responses[str(int(status))] = _error_response(f"{status.phrase}: {', '.join(codes)}.")
-    responses["default"] = _error_response("Any other error, in the same shape.")
+        responses[str(int(status))] = _error_response(
+            f"{status.phrase}: {', '.join(codes)}.", operation.error_media_type
+        )
+    responses["default"] = _error_response(
+        "Any other error, in the same shape.", operation.error_media_type
+    )
     return responses
 
 
-def _error_response(description: str) -> dict[str, Any]:
+def _error_response(description: str, media_type: str = "application/json") -> dict[str, Any]:
+    if media_type != "application/json":
+        schema = {"type": "string", "description": "An HTML page saying what went wrong."}
+        return {"description": description, "content": {media_type: {"schema": schema}}}
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
