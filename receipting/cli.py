@@ -56,6 +56,9 @@ EXIT_USER_ERROR = 2
 DEMO_DATABASE_PATH = Path("var") / "demo.sqlite3"
 
 DEMO_PAGES = ("/healthz", "/openapi.json", "/v1/ledger/trial-balance")
+# What a newcomer needs to pay the demo council's council tax at /pay in under a minute.
+DEMO_CHECKOUT_PATH = "/pay"
+DEMO_SUCCESS_CARD = "4444 3333 2222 1111"
 
 TRIAL_BALANCE_FORMATS = ("table", "json", "csv")
 
@@ -588,7 +591,16 @@ def demo(bind: str, database: str | None, serve_after: bool) -> None:
     os.environ["RECEIPTING_SANDBOX_GATEWAY"] = "1"
     os.environ["RECEIPTING_PUBLIC_URL"] = base
     click.echo("")
-    click.echo(f"Serving {demo_data.DEMO_COUNCIL_NAME} in development mode. Open:")
+    click.echo(f"Serving {demo_data.DEMO_COUNCIL_NAME} in development mode.")
+    click.echo("")
+    click.echo(f"Pay a bill as a resident would: {base}{DEMO_CHECKOUT_PATH}")
+    click.echo(
+        f"  council tax reference {demo_data.CTAX_REF_1}, any amount, test card "
+        f"{DEMO_SUCCESS_CARD}, any future expiry, any 3-digit security code"
+    )
+    click.echo(f"  in Welsh: {base}{DEMO_CHECKOUT_PATH}?lang=cy")
+    click.echo("")
+    click.echo("The API and the ledger:")
     for page in DEMO_PAGES:
         click.echo(f"  {base}{page}")
     click.echo("")

@@ -147,6 +147,21 @@ def test_the_demo_creates_its_database_serves_the_api_and_says_what_to_open(
     json.loads(body)
 
 
+def test_the_demo_serves_the_resident_checkout_at_the_address_it_prints(
+    running_demo: RunningDemo,
+) -> None:
+    running_demo.wait_until_healthy()
+    output = running_demo.output()
+    checkout = f"{running_demo.base_url}/pay"
+    assert f"Pay a bill as a resident would: {checkout}" in output
+    assert "4444 3333 2222 1111" in output
+    status, body = get(checkout)
+    assert status == 200, body
+    assert b"Council tax" in body and b"Demo Borough Council" in body
+    status, body = get(f"{checkout}?lang=cy")
+    assert status == 200 and "Treth gyngor".encode() in body
+
+
 def test_the_demo_stops_cleanly_on_sigterm(running_demo: RunningDemo) -> None:
     running_demo.wait_until_healthy()
     assert running_demo.stop() == 0, running_demo.output()
