@@ -137,13 +137,17 @@ class _AccountResource:
             raise falcon.HTTPNotFound()
         return self._accounts.oidc
 
-    def _signed_in(self, req: falcon.Request, resp: falcon.Response, page: PageRequest) -> int:
-        """The signed-in resident's id; a guest is sent to sign in and come back here."""
+    def _signed_in(
+        self, req: falcon.Request, resp: falcon.Response, page: PageRequest
+    ) -> int | None:
+        """The signed-in resident's id; a guest is sent (303) to sign in and come back here, and
+        None says the answer is already made."""
         if page.resident_id is None:
             target = "/account/sign-in?" + falcon.to_query_str(
                 {"return_to": req.relative_uri}, prefix=False
             )
-            raise falcon.HTTPSeeOther(target)
+            self._pages.redirect(resp, page, target)
+            return None
         return int(page.resident_id)
 
     def _show(
@@ -265,6 +269,8 @@ class AccountResource(_AccountResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         page = self._pages.begin(req, resp)
         resident_id = self._signed_in(req, resp, page)
+        if resident_id is None:
+            return
         self._show(req, resp, page, resident_id)
 
 
@@ -273,6 +279,8 @@ class SavedReferencesResource(_AccountResource):
         page = self._pages.begin(req, resp)
         form = self._pages.check_form(req, page)
         resident_id = self._signed_in(req, resp, page)
+        if resident_id is None:
+            return
         fund_code = form.get("fund_code", "").strip().upper()
         service = self._pages.service
         funds = service.fund_names()
@@ -308,6 +316,8 @@ class RemoveSavedReferenceResource(_AccountResource):
         page = self._pages.begin(req, resp)
         self._pages.check_form(req, page)
         resident_id = self._signed_in(req, resp, page)
+        if resident_id is None:
+            return
         if not saved_id.isdigit():
             raise falcon.HTTPNotFound()
         self._accounts.residents.remove_reference(resident_id, int(saved_id))
@@ -318,6 +328,8 @@ class AccountPaymentResource(_AccountResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
         page = self._pages.begin(req, resp)
         resident_id = self._signed_in(req, resp, page)
+        if resident_id is None:
+            return
         # Another resident's payment answers exactly as one that does not exist.
         if not self._accounts.residents.owns_payment(resident_id, payment_id):
             raise falcon.HTTPNotFound()

@@ -190,6 +190,8 @@ class Pages:
         self.save(resp, page)
         resp.status = HTTPStatus.SEE_OTHER
         resp.location = location
+        # An empty body, but a page's type: these addresses answer pages, never JSON.
+        resp.content_type = falcon.MEDIA_HTML
         # An empty page, said to be one: the API's JSON default would be wrong here.
         resp.content_type = falcon.MEDIA_HTML
         resp.text = ""

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import receipting.council
+from channels.web_checkout.channel import WebCheckoutChannel
 from receipting.api import App
 from receipting.app import create_app
 from receipting.auth.keys import issue_key
@@ -183,7 +184,7 @@ def _settings(database_url: str) -> Settings:
 def documented_operations() -> list[tuple[str, str]]:
     """(method, path) for every operation of the document. Building the app connects to nothing,
     so this needs no database."""
-    app = create_app(_settings("sqlite://"), channels=[])
+    app = create_app(_settings("sqlite://"), channels=[WebCheckoutChannel()])
     document = TestClient(app).simulate_get("/openapi.json").json
     return [(method.upper(), path) for path, item in document["paths"].items() for method in item]
 
@@ -220,7 +221,7 @@ def seed(engine: Engine, db_url: str, session_factory: sessionmaker[Session]) ->
     payment left on its card page, and a webhook subscription."""
     load_council_config(session_factory, DEMO_COUNCIL.read_bytes(), "demo_council.toml")
     key = issue_key(session_factory, name="Fuzzing", service=SERVICE, scopes=list(Scope))
-    app = create_app(_settings(db_url), engine=engine, channels=[])
+    app = create_app(_settings(db_url), engine=engine, channels=[WebCheckoutChannel()])
     client = TestClient(app, headers={"Authorization": f"Bearer {key}"})
     reference = _valid_ctax_reference(session_factory, "77123456")
     body = {
@@ -278,6 +279,10 @@ def seed(engine: Engine, db_url: str, session_factory: sessionmaker[Session]) ->
             "fund_code": "CTAX",
             "account_code": "FUND-CTAX",
             "webhook_id": webhook.json["webhook_id"],
+            "item": "deadbeef",
+            "name": "council.css",
+            "saved_id": "1",
+            "payment_id": payment_id,
         },
     )
 
