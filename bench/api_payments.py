@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -141,20 +141,37 @@ def prepare_engine_database(url: str) -> Council:
 
 @contextmanager
 def gunicorn(url: str, workers: int, workdir: Path) -> Iterator[Server]:
+    with start_gunicorn(
+        workdir,
+        workers,
+        {
+            "RECEIPTING_DATABASE_URL": url,
+            "RECEIPTING_SEAL_KEY": SEAL_KEY,
+            "RECEIPTING_SANDBOX_GATEWAY": "1",
+            "RECEIPTING_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
+            "RECEIPTING_LOG_LEVEL": "WARNING",
+            "RECEIPTING_DEVELOPMENT": None,
+        },
+    ) as server:
+        yield server
+
+
+@contextmanager
+def start_gunicorn(
+    workdir: Path, workers: int, settings: Mapping[str, str | None]
+) -> Iterator[Server]:
+    """gunicorn serving the engine on a free loopback port with these settings (None: unset),
+    RECEIPTING_PUBLIC_URL pointing at itself; stopped on leaving."""
     config = workdir / "gunicorn.conf.py"
     config.write_text(GUNICORN_CONFIG)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RECEIPTING_DATABASE_URL": url,
-        "RECEIPTING_SEAL_KEY": SEAL_KEY,
-        "RECEIPTING_SANDBOX_GATEWAY": "1",
-        "RECEIPTING_PUBLIC_URL": base_url,
-        "RECEIPTING_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
-        "RECEIPTING_LOG_LEVEL": "WARNING",
-    }
-    env.pop("RECEIPTING_DEVELOPMENT", None)
+    env = {**os.environ, "RECEIPTING_PUBLIC_URL": base_url}
+    for name, value in settings.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     command = [
         sys.executable,
         "-m",

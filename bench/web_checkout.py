@@ -41,7 +41,6 @@ import http.client
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,18 +56,19 @@ from urllib.parse import urlencode, urlsplit
 from sqlalchemy.engine import Engine, make_url
 
 import migrations
-from bench.api_payments import CTAX_BODY, DEFAULT_PG_URL, DEMO_COUNCIL, SEAL_KEY, SUCCESS_CARD
+from bench.api_payments import (
+    CTAX_BODY,
+    DEFAULT_PG_URL,
+    DEMO_COUNCIL,
+    SEAL_KEY,
+    SUCCESS_CARD,
+    start_gunicorn,
+)
 from bench.ledger_post import percentile
 from channels.web_checkout.basket import BasketCookie
 from ledger.db import make_engine, make_session_factory
 from receipting.council.service import check_reference, load_council_config
-from tests.e2e.test_gunicorn_serves_app import (
-    GUNICORN_CONFIG,
-    REPO_ROOT,
-    Server,
-    free_port,
-    wait_until_healthy,
-)
+from tests.e2e.test_gunicorn_serves_app import Server
 
 # Public, like the seal key: the pages' cookies only need to be sealed with the same key by every
 # gunicorn worker (the development default would do, but warns on every start).
@@ -161,51 +161,20 @@ def prepare_database(url: str) -> str:
 
 @contextmanager
 def gunicorn(url: str, workers: int, workdir: Path) -> Iterator[Server]:
-    config = workdir / "gunicorn.conf.py"
-    config.write_text(GUNICORN_CONFIG)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RECEIPTING_DATABASE_URL": url,
-        "RECEIPTING_SEAL_KEY": SEAL_KEY,
-        "RECEIPTING_SECRET_KEY": SECRET_KEY,
-        "RECEIPTING_SANDBOX_GATEWAY": "1",
-        # Plain http on loopback: development settings, so the cookies are not marked Secure.
-        "RECEIPTING_DEVELOPMENT": "1",
-        "RECEIPTING_PUBLIC_URL": base_url,
-        "RECEIPTING_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        str(config),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--no-control-socket",
-        "receipting.wsgi:app",
-    ]
-    stderr_path = workdir / "gunicorn.stderr"
-    with stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    server = Server(base_url, process, stderr_path)
-    try:
-        wait_until_healthy(server)
+    with start_gunicorn(
+        workdir,
+        workers,
+        {
+            "RECEIPTING_DATABASE_URL": url,
+            "RECEIPTING_SEAL_KEY": SEAL_KEY,
+            "RECEIPTING_SECRET_KEY": SECRET_KEY,
+            "RECEIPTING_SANDBOX_GATEWAY": "1",
+            # Plain http on loopback: development settings, so the cookies are not marked Secure.
+            "RECEIPTING_DEVELOPMENT": "1",
+            "RECEIPTING_LOG_LEVEL": "WARNING",
+        },
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # --- the browsers -----------------------------------------------------------------------------
