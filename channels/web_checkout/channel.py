@@ -125,7 +125,15 @@ START = _page(
 ITEM_FORM = _page(
     "checkoutItemForm",
     "The reference, amount and email form for one fund",
-    parameters=(FUND_CODE,),
+    parameters=(
+        FUND_CODE,
+        Parameter(
+            "reference",
+            "query",
+            "A reference to fill in (from a saved reference's Pay link); checked when posted.",
+            {"type": "string", "maxLength": 64},
+        ),
+    ),
     errors=(FundNotPayableOnline,),
 )
 ITEM_ADD = _form(

@@ -33,6 +33,9 @@ from receipting.web.pages import N_
 
 PAYMENT_DESCRIPTION = N_("Payment to %(council)s")
 
+# A reference filled in from a link: no reference is longer; anything longer is not one of ours.
+MAX_PREFILLED_REFERENCE_LEN = 64
+
 START_PATH = "/pay"
 BASKET_PATH = "/pay/basket"
 CHECK_PATH = "/pay/check"
@@ -148,7 +151,13 @@ class ItemResource(_ItemForm):
     def on_get(self, req: falcon.Request, resp: falcon.Response, fund_code: str) -> None:
         page = self._pages.begin(req, resp)
         fund = self._pages.service.payable_fund(fund_code)
-        values = {"reference": "", "amount": "", "email": page.basket.email or ""}
+        # A saved reference's "Pay" link fills the reference in; it is checked when posted.
+        reference = req.get_param("reference") or ""
+        values = {
+            "reference": reference[:MAX_PREFILLED_REFERENCE_LEN],
+            "amount": "",
+            "email": page.basket.email or "",
+        }
         self._show_form(req, resp, page, fund, values, [], action=req.path, changing=False)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, fund_code: str) -> None:

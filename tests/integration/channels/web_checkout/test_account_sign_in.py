@@ -201,6 +201,8 @@ def test_a_resident_saves_a_checked_reference_and_removes_it(
     assert saved.status_code == 303
     account = browser.get("/account")
     assert "771234561" in account.text
+    prefilled = browser.get("/pay/CTAX?reference=771234561")
+    assert 'value="771234561"' in prefilled.text
     remove_path = account.text.split('action="/account/references/', 1)[1].split('"', 1)[0]
     removed = browser.post(f"/account/references/{remove_path}")
     assert removed.status_code == 303
