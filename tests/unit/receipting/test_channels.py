@@ -114,8 +114,8 @@ def test_templates_and_commands_are_optional_hooks() -> None:
     assert cli_commands_of(counter) == ()
 
 
-def test_the_installed_distribution_declares_no_channel_yet() -> None:
-    assert load_channels() == []
+def test_the_installed_distribution_declares_the_web_checkout() -> None:
+    assert [channel.name for channel in load_channels()] == ["web_checkout"]
 
 
 def test_receipting_never_imports_a_channel_by_name() -> None:
