@@ -6,7 +6,9 @@ fresh browser profile per test, and the demo council served by a real gunicorn.
         visit_page(page, "start")          # screenshot + axe
 
 `checkout` (and `checkout_server`, its base URL) runs once on SQLite and once on PostgreSQL. A
-test module that needs more settings (SMTP, OIDC) overrides `checkout_extra_environment`.
+test module that needs more settings (SMTP, OIDC) overrides `checkout_extra_environment`; one whose
+settings need the checkout's own address first (an OIDC provider told its redirect URI) asks for
+`checkout_port`, the port gunicorn will then listen on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.service import LedgerService
+from tests.e2e.browser import support
 from tests.e2e.browser.support import Checkout, running_checkout
+from tests.e2e.test_gunicorn_serves_app import free_port
 from tests.support.browser import launch_chromium, new_context, start_playwright
 
 if TYPE_CHECKING:
@@ -59,18 +63,30 @@ def checkout_extra_environment() -> dict[str, str]:
 
 
 @pytest.fixture
+def checkout_port() -> int:
+    """The loopback port the test's checkout will listen on, chosen before it starts, so that its
+    settings can depend on its address (http://127.0.0.1:<port>)."""
+    return free_port()
+
+
+@pytest.fixture
 def checkout(
     chromium: Browser,
     db_url: str,
     session_factory: sessionmaker[Session],
     ledger_service: LedgerService,
     tmp_path: Path,
+    checkout_port: int,
     checkout_extra_environment: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Checkout]:
-    """The demo council served by gunicorn with the sandbox gateway, on SQLite and PostgreSQL.
+    """The demo council served by gunicorn with the sandbox gateway, on SQLite and PostgreSQL,
+    on `checkout_port`.
 
     It asks for `chromium` first so that, without a browser, the test is skipped before a server
     is started for nothing."""
+    # running_checkout picks its port with support.free_port: make that the one chosen already.
+    monkeypatch.setattr(support, "free_port", lambda: checkout_port)
     with running_checkout(
         tmp_path, db_url, session_factory, ledger_service, checkout_extra_environment
     ) as running:
