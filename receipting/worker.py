@@ -14,6 +14,7 @@ from types import FrameType
 from receipting.jobs import Job
 from receipting.notify import jobs as notify_jobs
 from receipting.payments import jobs as payments_jobs
+from receipting.residents import jobs as residents_jobs
 from receipting.services import Services
 from receipting.webhooks import jobs as webhooks_jobs
 
@@ -29,6 +30,7 @@ def standard_jobs(services: Services) -> list[Job]:
         *payments_jobs.jobs(services),
         *webhooks_jobs.jobs(services),
         *notify_jobs.jobs(services),
+        *residents_jobs.jobs(services),
     ]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +44,11 @@ MAX_SAVED_REFERENCES = 20
 # How many of a resident's payments "your account" lists.
 MAX_LISTED_PAYMENTS = 50
 SESSION_TOKEN_BYTES = 32
+# Ended, expired and used rows are kept this long after they stop mattering (to look into a
+# complaint about a sign-in), then deleted, so the tables hold only recent activity.
+PURGE_AFTER = timedelta(days=7)
+# Rows deleted in one worker pass: a bounded transaction, whatever backlog built up.
+PURGE_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,32 @@ class ResidentService:
                 return None
             row.ended_at = now
             return row.id_token
+
+    def purge(self, *, limit: int = PURGE_BATCH) -> int:
+        """Deletes sign-in attempts and sessions that stopped mattering over PURGE_AFTER ago;
+        how many rows went."""
+        cutoff = self._clock() - PURGE_AFTER
+        with self._sessions.begin() as session:
+            attempts = session.scalars(
+                select(SignInAttemptRow.id).where(SignInAttemptRow.expires_at < cutoff).limit(limit)
+            ).all()
+            if attempts:
+                session.execute(delete(SignInAttemptRow).where(SignInAttemptRow.id.in_(attempts)))
+            sessions = session.scalars(
+                select(ResidentSessionRow.id)
+                .where(
+                    or_(
+                        ResidentSessionRow.expires_at < cutoff,
+                        ResidentSessionRow.ended_at < cutoff,
+                    )
+                )
+                .limit(limit)
+            ).all()
+            if sessions:
+                session.execute(
+                    delete(ResidentSessionRow).where(ResidentSessionRow.id.in_(sessions))
+                )
+            return len(attempts) + len(sessions)
 
     # --- what a signed-in resident keeps -----------------------------------------------------
 

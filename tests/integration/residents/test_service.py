@@ -17,6 +17,7 @@ from receipting.residents.errors import (
 )
 from receipting.residents.service import (
     MAX_SAVED_REFERENCES,
+    PURGE_AFTER,
     SESSION_TTL,
     SIGN_IN_ATTEMPT_TTL,
     ResidentService,
@@ -178,3 +179,20 @@ def test_a_session_outlives_nothing_longer_than_its_limit(
     _, signed_in = residents.sign_in(ISSUER, SUBJECT, None, "t")
     assert signed_in.expires_at - clock.now == SESSION_TTL
     assert timedelta(hours=1) >= SESSION_TTL
+
+
+def test_old_sessions_and_sign_in_attempts_are_purged_and_live_ones_kept(
+    residents: ResidentService, clock: Clock, session_factory: sessionmaker[Session]
+) -> None:
+    residents.begin_sign_in("old-state", "n", "v", "/account", "en")
+    old_token, _ = residents.sign_in(ISSUER, SUBJECT, None, "t")
+    clock.now += PURGE_AFTER + SESSION_TTL + SIGN_IN_ATTEMPT_TTL
+    residents.begin_sign_in("new-state", "n", "v", "/account", "en")
+    new_token, _ = residents.sign_in(ISSUER, SUBJECT, None, "t")
+    assert residents.purge() == 2
+    assert residents.purge() == 0
+    assert residents.current(new_token) is not None
+    residents.take_sign_in_attempt("new-state")
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ResidentSessionRow)) == 1
+    assert residents.current(old_token) is None
