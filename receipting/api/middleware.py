@@ -144,6 +144,12 @@ class RequestBodyMiddleware:
         check_body_size(req.content_length, req.get_header("Transfer-Encoding"))
         if req.path.startswith(JSON_ONLY_PATH_PREFIX):
             check_content_type(req.content_length, req.content_type)
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
+    ) -> None:
+        # Once routed, so that a page's refusal is answered as a page (ErrorPageMiddleware runs
+        # first); a path no route matches is refused here all the same.
         check_no_nul_in_url(req.path, req.params)
 
 
@@ -210,9 +216,11 @@ Middleware = RequestIdMiddleware | AccessLogMiddleware | RequestBodyMiddleware |
 
 
 def middleware_stack() -> list[Middleware]:
+    # ErrorPageMiddleware before RequestBodyMiddleware: its process_resource must have run when
+    # the other's refuses a page's address.
     return [
         RequestIdMiddleware(),
         AccessLogMiddleware(),
-        RequestBodyMiddleware(),
         ErrorPageMiddleware(),
+        RequestBodyMiddleware(),
     ]

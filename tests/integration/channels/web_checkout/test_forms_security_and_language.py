@@ -206,3 +206,11 @@ def test_a_signed_in_residents_payment_is_handed_to_their_account(
             select(PaymentRow.id).where(PaymentRow.amount_pence == 2_000)
         ).one()
     assert recorded == [("resident-7", resident_payment)]
+
+
+def test_a_nul_character_in_a_pages_address_is_refused_with_a_page(browser: Browser) -> None:
+    # Found by fuzzing: this refusal used to be answered as JSON on a page's address.
+    refused = browser.get("/pay/CTAX?reference=77%00123")
+    assert refused.status_code == 400
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "NUL" in refused.text
