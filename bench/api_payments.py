@@ -88,13 +88,14 @@ _FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 class Databases:
     """The run's PostgreSQL databases, created through the admin URL and dropped at the end."""
 
-    def __init__(self, admin_url: str) -> None:
+    def __init__(self, admin_url: str, prefix: str = "bench_api") -> None:
         self.admin_url = admin_url
+        self._prefix = prefix
         self._admin: Engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
         self._names: list[str] = []
 
     def create(self, suffix: str) -> str:
-        name = f"bench_api_{os.getpid()}_{suffix}"
+        name = f"{self._prefix}_{os.getpid()}_{suffix}"
         with self._admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

@@ -53,21 +53,16 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy.engine import Engine, make_url
-
-import migrations
 from bench.api_payments import (
-    CTAX_BODY,
     DEFAULT_PG_URL,
-    DEMO_COUNCIL,
     SEAL_KEY,
     SUCCESS_CARD,
+    Databases,
+    prepare_engine_database,
     start_gunicorn,
 )
 from bench.ledger_post import percentile
 from channels.web_checkout.basket import BasketCookie
-from ledger.db import make_engine, make_session_factory
-from receipting.council.service import check_reference, load_council_config
 from tests.e2e.test_gunicorn_serves_app import Server
 
 # Public, like the seal key: the pages' cookies only need to be sealed with the same key by every
@@ -119,41 +114,21 @@ class Database:
     the admin URL and dropped by `close`."""
 
     def __init__(self, kind: str, admin_url: str, workdir: Path) -> None:
-        self._admin: Engine | None = None
-        self._name = f"bench_web_{os.getpid()}"
+        self._databases: Databases | None = None
         if kind == "sqlite":
             self.url = f"sqlite:///{workdir / 'checkout.sqlite3'}"
             return
-        self._admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with self._admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{self._name}"')
-        self.url = (
-            make_url(admin_url).set(database=self._name).render_as_string(hide_password=False)
-        )
+        self._databases = Databases(admin_url, prefix="bench_web")
+        self.url = self._databases.create("engine")
 
     def close(self) -> None:
-        if self._admin is None:
-            return
-        with self._admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
-        self._admin.dispose()
+        if self._databases is not None:
+            self._databases.close()
 
 
 def prepare_database(url: str) -> str:
     """Migrate, load the demo council, and find a valid council tax reference."""
-    engine = make_engine(url)
-    try:
-        migrations.upgrade(engine)
-        sessions = make_session_factory(engine)
-        load_council_config(sessions, DEMO_COUNCIL.read_bytes(), DEMO_COUNCIL.name)
-        with sessions() as session:
-            for check in "0123456789":
-                if check_reference(session, FUND_CODE, CTAX_BODY + check).valid:
-                    return CTAX_BODY + check
-        raise RuntimeError(f"no check digit makes {CTAX_BODY} a valid council tax reference")
-    finally:
-        engine.dispose()
+    return prepare_engine_database(url).reference
 
 
 # --- the server -------------------------------------------------------------------------------
