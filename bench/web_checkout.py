@@ -29,7 +29,7 @@ three are read in turn, in slices of about 2 s (`SLICE_S`), so a neighbour's pas
 on all of them alike rather than on whichever happened to be running.
 
 The database is created for the run and removed at the end: a SQLite file in a temporary
-directory, or with `--database postgresql` `bench_web_<pid>` created and dropped through the
+directory, or with `--database postgresql` `bench_web_<pid>_engine` created and dropped through the
 admin URL.
 """
 
