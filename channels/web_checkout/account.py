@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -186,6 +186,9 @@ class _AccountResource:
             "account.html",
             saved=saved,
             payments=payments,
+            paid_on={
+                view.payment_id: date.fromisoformat(view.created_date[:10]) for view in payments
+            },
             funds=[fund for fund in service.payable_funds()],
             errors=errors or [],
             values=values or {},
