@@ -208,6 +208,19 @@ def start_gunicorn(
 # --- the clients ------------------------------------------------------------------------------
 
 
+def card_form(form_token: str) -> dict[str, str]:
+    """The sandbox card page's form, filled in with the success card."""
+    return {
+        "form_token": form_token,
+        "card_number": SUCCESS_CARD,
+        "expiry_month": "12",
+        "expiry_year": "2030",
+        "cvc": "123",
+        "cardholder_name": "Ann Payer",
+        "action": "pay",
+    }
+
+
 class FlowFailed(Exception):
     """A request in the flow was answered other than as a working engine answers it."""
 
@@ -275,17 +288,7 @@ class Client:
         token = _FORM_TOKEN.search(page)
         if status != 200 or token is None:
             raise FlowFailed(f"card page answered {status} without a form token")
-        form = urlencode(
-            {
-                "form_token": token.group(1),
-                "card_number": SUCCESS_CARD,
-                "expiry_month": "12",
-                "expiry_year": "2030",
-                "cvc": "123",
-                "cardholder_name": "Ann Payer",
-                "action": "pay",
-            }
-        ).encode()
+        form = urlencode(card_form(token.group(1))).encode()
         status, headers, _ = self._request(
             "submit",
             "POST",

@@ -56,8 +56,9 @@ from urllib.parse import urlencode, urlsplit
 from bench.api_payments import (
     DEFAULT_PG_URL,
     SEAL_KEY,
-    SUCCESS_CARD,
     Databases,
+    card_form,
+    log,
     prepare_engine_database,
     start_gunicorn,
 )
@@ -237,18 +238,7 @@ def pay_once(browser: Browser, reference: str) -> None:
     csrf = _found(_CSRF, browser.get("/pay/check"), "check your answers")
     card_path = _sent_to(browser.post("/pay/check", {"csrf_token": csrf}), "pay now", SANDBOX_PAGES)
     form_token = _found(_FORM_TOKEN, browser.get(card_path), "the card page")
-    paid = browser.post(
-        card_path,
-        {
-            "form_token": form_token,
-            "card_number": SUCCESS_CARD,
-            "expiry_month": "12",
-            "expiry_year": "2030",
-            "cvc": "123",
-            "cardholder_name": "Ann Payer",
-            "action": "pay",
-        },
-    )
+    paid = browser.post(card_path, card_form(form_token))
     _sent_to(paid, "the card form", RETURN_PATH)
     browser.receipt_number = _found(_RECEIPT, browser.get(RETURN_PATH), "the confirmation")
     if BasketCookie.NAME not in browser.cookies:
@@ -460,10 +450,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     return args
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def measure(

@@ -83,15 +83,6 @@ class Accounts:
     def redirect_uri(self) -> str:
         return self.pages.settings.public_url + CALLBACK_PATH
 
-    # --- the checkout's hooks ----------------------------------------------------------------
-
-    def current_resident(self, req: falcon.Request) -> str | None:
-        session = self.residents.current(req.cookies.get(SESSION_COOKIE))
-        return None if session is None else str(session.resident.id)
-
-    def on_payment_created(self, resident_id: str, payment_id: str) -> None:
-        self.residents.record_payment(int(resident_id), payment_id)
-
     # --- cookies ------------------------------------------------------------------------------
 
     def remember_attempt(self, resp: falcon.Response, state: str) -> None:
