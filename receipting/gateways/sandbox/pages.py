@@ -17,22 +17,17 @@ catalogue, so each has its Welsh beside it there.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from gettext import NullTranslations
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import falcon
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from receipting.api.errors import RequestBodyTooLarge, UnsupportedContentType
+from receipting.api.errors import UnsupportedContentType
 from receipting.api.openapi import Operation, Parameter, RouteRegistry
 from receipting.errors import InvalidRequest
 from receipting.gateways.base import GatewayState
@@ -45,6 +40,8 @@ from receipting.gateways.sandbox.gateway import (
     SandboxGateway,
     SandboxPageNotFound,
 )
+from receipting.web.forms import read_form as read_posted_form
+from receipting.web.i18n import Catalogues, format_pounds
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -61,7 +58,6 @@ STYLESHEET_URLS = (
     "/assets/stylesheets/council.css",
 )
 
-FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 
 # The card form is a handful of short fields, well under a kilobyte; 8 KiB leaves ample room
@@ -82,14 +78,6 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-PENCE_PER_POUND = 100
-
-
-def pounds(amount_pence: int) -> str:
-    """£1,234.56 from 123456."""
-    pounds_part, pence_part = divmod(amount_pence, PENCE_PER_POUND)
-    return f"£{pounds_part:,}.{pence_part:02d}"
-
 
 def catalogue_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
@@ -97,16 +85,8 @@ def catalogue_path(language: str) -> Path:
 
 def load_translations(language: str) -> NullTranslations:
     """The language's messages from its .po file (compiled in memory: no .mo files to build or
-    ship); none for a language without a catalogue, so its pages show the English message ids."""
-    path = catalogue_path(language)
-    if not path.is_file():
-        return NullTranslations()
-    with path.open("rb") as source:
-        catalogue = read_po(source, locale=language)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalogue)
-    compiled.seek(0)
-    return Translations(compiled)
+    ship); a language without a catalogue shows the English message ids."""
+    return Catalogues([LOCALE_DIR], languages=(language,)).translations(language)
 
 
 def make_environment(
@@ -127,7 +107,7 @@ def make_environment(
     environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     environment.globals["language"] = language
     environment.globals["stylesheet_urls"] = STYLESHEET_URLS
-    environment.filters["pounds"] = pounds
+    environment.filters["pounds"] = format_pounds
     return environment
 
 
@@ -249,38 +229,8 @@ class ChallengeResource(_Page):
 
 
 def read_form(req: falcon.Request) -> dict[str, str]:
-    """The posted form's fields (the first value of each), checked to be one of our forms."""
-    media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != FORM_MEDIA_TYPE:
-        sent = f"Content-Type {req.content_type!r}" if req.content_type else "no Content-Type"
-        raise UnsupportedContentType(
-            f"The card page takes HTML form posts, but this one was sent with {sent}. Submit the "
-            f"form from the card page, or send Content-Type: {FORM_MEDIA_TYPE}."
-        )
-    if req.content_length is not None and req.content_length > MAX_FORM_BODY_BYTES:
-        raise RequestBodyTooLarge(
-            f"The form is {req.content_length} bytes; the card page accepts at most "
-            f"{MAX_FORM_BODY_BYTES}. Submit the form from the card page."
-        )
-    body = req.bounded_stream.read(MAX_FORM_BODY_BYTES + 1)
-    if len(body) > MAX_FORM_BODY_BYTES:
-        raise RequestBodyTooLarge(
-            f"The form is over {MAX_FORM_BODY_BYTES} bytes, the most the card page accepts. "
-            "Submit the form from the card page."
-        )
-    try:
-        fields = parse_qs(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=False,
-            max_num_fields=MAX_FORM_FIELDS,
-        )
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequest(
-            "The form could not be read: it is not UTF-8 form data with at most "
-            f"{MAX_FORM_FIELDS} fields. Submit the form from the card page."
-        ) from exc
-    return {name: values[0] for name, values in fields.items()}
+    """The posted form's fields (the first value of each), within the card page's limits."""
+    return read_posted_form(req, max_bytes=MAX_FORM_BODY_BYTES, max_fields=MAX_FORM_FIELDS)
 
 
 # --- routes -------------------------------------------------------------------------------------
