@@ -17,18 +17,14 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from zoneinfo import ZoneInfo
-
-from receipting.notify.errors import InvalidRecipient, UnknownLanguage, UnsafeEmailText
 
 # Receipts give the time the resident paid as the clocks in the UK showed it.
-COUNCIL_TIME_ZONE = ZoneInfo("Europe/London")
+from receipting.formats import LOCAL_TIME_ZONE, format_long_date, format_pounds
+from receipting.notify.errors import InvalidRecipient, UnknownLanguage, UnsafeEmailText
 
 # Control characters (line breaks, tabs, NUL...) and the Unicode line and paragraph separators:
 # anything that could end a header line or a line of the receipt.
 _LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
-
-PENCE_PER_POUND = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +74,6 @@ class Words:
     keep: str
     why_sent: str
     at: str  # joins the date and the time
-    months: tuple[str, ...]
     morning: str
     afternoon: str
 
@@ -98,20 +93,6 @@ WORDS: dict[str, Words] = {
         keep="Keep this email: it is your receipt.",
         why_sent="We sent this email because you gave this address when you paid.",
         at="at",
-        months=(
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ),
         morning="am",
         afternoon="pm",
     ),
@@ -129,20 +110,6 @@ WORDS: dict[str, Words] = {
         keep="Cadwch yr e-bost hwn: dyma eich derbynneb.",
         why_sent="Anfonwyd yr e-bost hwn atoch am eich bod wedi rhoi'r cyfeiriad hwn wrth dalu.",
         at="am",
-        months=(
-            "Ionawr",
-            "Chwefror",
-            "Mawrth",
-            "Ebrill",
-            "Mai",
-            "Mehefin",
-            "Gorffennaf",
-            "Awst",
-            "Medi",
-            "Hydref",
-            "Tachwedd",
-            "Rhagfyr",
-        ),
         morning="yb",
         afternoon="yh",
     ),
@@ -159,21 +126,14 @@ def words_for(language: str) -> Words:
     return words
 
 
-def format_pounds(pence: int) -> str:
-    """Integer pence as a person reads money: 123450 -> "£1,234.50"."""
-    sign = "-" if pence < 0 else ""
-    pounds, rest = divmod(abs(pence), PENCE_PER_POUND)
-    return f"{sign}£{pounds:,}.{rest:02d}"
-
-
 def format_when(moment: datetime, language: str) -> str:
     """ "24 November 2026 at 9:05am" (or "24 Tachwedd 2026 am 9:05yb"), UK time."""
     words = words_for(language)
-    local = moment.astimezone(COUNCIL_TIME_ZONE)
+    local = moment.astimezone(LOCAL_TIME_ZONE)
     hour = local.hour % 12 or 12
     suffix = words.morning if local.hour < 12 else words.afternoon
-    month = words.months[local.month - 1]
-    return f"{local.day} {month} {local.year} {words.at} {hour}:{local.minute:02d}{suffix}"
+    day = format_long_date(local, language)
+    return f"{day} {words.at} {hour}:{local.minute:02d}{suffix}"
 
 
 def one_line(value: str, what: str) -> str:

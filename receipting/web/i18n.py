@@ -14,18 +14,24 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import falcon
-from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from receipting.errors import ConfigurationError
+
+# Pages format money and dates as emails and receipts do; these names are the web layer's too.
+from receipting.formats import (
+    LOCAL_TIME_ZONE,
+    PENCE_PER_POUND,
+    format_long_date,
+    format_pounds,
+)
 from receipting.web.cookies import set_cookie
 
 LANGUAGES = ("en", "cy")
@@ -39,13 +45,7 @@ LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 60 * 60
 
 CATALOGUE_DOMAIN = "messages"
 
-PENCE_PER_POUND = 100
-
-# Councils in England and Wales: dates and times on pages are the residents' local ones.
-LOCAL_TIME_ZONE = ZoneInfo("Europe/London")
-
-# GOV.UK style, "24 November 2026" ("24 Tachwedd 2026" in Welsh).
-LONG_DATE_PATTERN = "d MMMM y"
+__all__ = ["LOCAL_TIME_ZONE", "PENCE_PER_POUND", "format_long_date", "format_pounds"]
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +143,6 @@ def _read_catalogue(path: Path, language: str) -> Catalog:
             f"The message catalogue {path} cannot be read ({exc}). Fix the .po file's syntax; "
             "`pybabel compile --check` shows where."
         ) from exc
-
-
-def format_pounds(amount_pence: int) -> str:
-    """£1,234.50 from 123450; -£5.00 from -500."""
-    sign = "-" if amount_pence < 0 else ""
-    pounds, pence = divmod(abs(amount_pence), PENCE_PER_POUND)
-    return f"{sign}£{pounds:,}.{pence:02d}"
-
-
-def format_long_date(value: date | datetime, language: str) -> str:
-    """24 November 2026 (24 Tachwedd 2026); a datetime is first put into UK local time."""
-    if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_TIME_ZONE).date() if value.tzinfo else value.date()
-    return format_date(value, LONG_DATE_PATTERN, locale=language)
 
 
 def format_time(value: datetime) -> str:
