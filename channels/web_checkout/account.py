@@ -30,6 +30,7 @@ from channels.web_checkout.pages import PageRequest, Pages
 from channels.web_checkout.resources import show_payment
 from channels.web_checkout.service import Outcome
 from receipting.auth.oidc import OidcClient, SignInRefused
+from receipting.auth.oidc.pkce import new_state
 from receipting.residents.errors import SignInAttemptUnknown
 from receipting.residents.service import SESSION_TTL, ResidentService, safe_return_path
 from receipting.web.cookies import SealedCookie, clear_cookie, set_cookie
@@ -346,7 +347,8 @@ class SignOutResource(_AccountResource):
             logout = oidc.logout_url(
                 id_token,
                 self._pages.settings.public_url + SIGNED_OUT_PATH,
-                page.basket.csrf_seed[:16],
+                # Any fresh value: the signed-out page trusts nothing it brings back.
+                new_state(),
             )
             target = logout or SIGNED_OUT_PATH
         self._pages.redirect(resp, page, target)
