@@ -9,11 +9,11 @@ from email.parser import BytesParser
 
 import pytest
 
+from receipting.formats import format_pounds
 from receipting.notify.compose import (
     Receipt,
     ReceiptItem,
     compose_receipt,
-    format_pounds,
     format_when,
     receipt_subject,
     receipt_text,
