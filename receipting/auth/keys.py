@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.service import utc_now
 from receipting.auth.errors import ApiKeyNotFound, InvalidApiKeyRequest, NotAuthenticated
-from receipting.auth.scopes import Principal, Scope
+from receipting.auth.principals import ApiKeyPrincipal
+from receipting.auth.scopes import Scope
 from receipting.auth.tables import LOOKUP_ID_LEN, MAX_KEY_NAME_LEN, MAX_SERVICE_LEN, ApiKeyRow
 
 TEST_PREFIX = "api_test_"
@@ -341,7 +342,7 @@ def revoke_key(
 
 
 class KeyVerifier:
-    """Turns a presented key into the `Principal` it stands for, or refuses it.
+    """Turns a presented key into the `ApiKeyPrincipal` it stands for, or refuses it.
 
     Keys verified in the last VERIFIED_KEY_CACHE_TTL_S seconds are remembered, by a SHA-256 of
     the key (never the key itself), so most requests cost no database lookup and no slow hash.
@@ -360,10 +361,10 @@ class KeyVerifier:
         self._monotonic = monotonic
         self._ttl_s = ttl_s
         self._cache_size = cache_size
-        self._cache: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
+        self._cache: OrderedDict[bytes, tuple[ApiKeyPrincipal, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def verify(self, key: str) -> Principal:
+    def verify(self, key: str) -> ApiKeyPrincipal:
         parsed = parse_key(key)
         fingerprint = hashlib.sha256(key.encode("ascii")).digest()
         cached = self._cached(fingerprint)
@@ -377,7 +378,7 @@ class KeyVerifier:
                 self._cache.popitem(last=False)
         return principal
 
-    def _cached(self, fingerprint: bytes) -> Principal | None:
+    def _cached(self, fingerprint: bytes) -> ApiKeyPrincipal | None:
         with self._lock:
             found = self._cache.get(fingerprint)
             if found is None:
@@ -389,13 +390,13 @@ class KeyVerifier:
             self._cache.move_to_end(fingerprint)
             return principal
 
-    def _verify_against_database(self, key: str, parsed: ParsedKey) -> Principal:
+    def _verify_against_database(self, key: str, parsed: ParsedKey) -> ApiKeyPrincipal:
         with self._session_factory.begin() as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.lookup_id == parsed.lookup_id))
             if row is None or row.revoked_at is not None or row.live != parsed.live:
                 raise NotAuthenticated()
             stored_hash = row.secret_hash
-            principal = Principal(
+            principal = ApiKeyPrincipal(
                 key_id=row.id,
                 name=row.name,
                 service=row.service,

@@ -10,8 +10,8 @@ unless their resource declares `auth_scopes` itself. `auth_public = True` marks 
 A path no route matches is left to answer 404 whether or not a key came with it: the OpenAPI
 document lists every path anyway, so there is nothing to hide by answering 401.
 
-After authentication, `req.context.principal` is the key's `Principal`; on routes that need no
-key it is None. The key itself is never logged or kept on the request.
+After authentication, `req.context.principal` is the key's `ApiKeyPrincipal`; on routes that
+need no key it is None. The key itself is never logged or kept on the request.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import falcon
 
 from receipting.auth.errors import NotAuthenticated, NotPermitted, RateLimited
 from receipting.auth.keys import KeyVerifier, bearer_key
+from receipting.auth.principals import ApiKeyPrincipal
 from receipting.auth.ratelimit import RateLimiter
-from receipting.auth.scopes import Principal, Scope
+from receipting.auth.scopes import Scope
 from receipting.services import Services
 
 API_PREFIX = "/v1/"
@@ -81,14 +82,14 @@ class AuthMiddleware:
             return  # Falcon answers 405 (or its default OPTIONS); no responder of ours runs.
         self._authorise(principal, resource, req.method, route)
 
-    def _authenticate(self, req: falcon.Request, resp: falcon.Response) -> Principal:
+    def _authenticate(self, req: falcon.Request, resp: falcon.Response) -> ApiKeyPrincipal:
         try:
             return self._verifier.verify(bearer_key(req.get_header("Authorization")))
         except NotAuthenticated:
             resp.set_header("WWW-Authenticate", WWW_AUTHENTICATE)
             raise
 
-    def _limit(self, principal: Principal, resp: falcon.Response) -> None:
+    def _limit(self, principal: ApiKeyPrincipal, resp: falcon.Response) -> None:
         retry_after_s = self._limiter.acquire(principal.key_id)
         if retry_after_s is None:
             return
@@ -100,7 +101,9 @@ class AuthMiddleware:
             retry_after_s=retry_after_s,
         )
 
-    def _authorise(self, principal: Principal, resource: object, method: str, route: str) -> None:
+    def _authorise(
+        self, principal: ApiKeyPrincipal, resource: object, method: str, route: str
+    ) -> None:
         needed = declared_scope(resource, method)
         if needed is None:
             log.error(

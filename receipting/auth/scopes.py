@@ -2,8 +2,8 @@
 
 CONTRACT: a resource class declares `auth_scopes = {"GET": Scope.PAYMENTS_READ, "POST": ...}`;
 routes outside /v1/ that need no key declare nothing (or `auth_public = True`). The
-authenticated key is `req.context.principal` (a `Principal`), and a key sees only the payments of
-its own `service`.
+authenticated key is `req.context.principal` (an `ApiKeyPrincipal`), and a key sees only the
+payments of its own `service`.
 
 A /v1/ method that declares no scope is refused to every key (fail closed), and a test walks
 every /v1/ route of the app to check each method declares one. Tests obtain a key with
@@ -13,7 +13,6 @@ it as `Authorization: Bearer <key>`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -24,12 +23,3 @@ class Scope(StrEnum):
     FUNDS_READ = "funds:read"
     LEDGER_READ = "ledger:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    key_id: int
-    name: str
-    service: str  # the council service (or system) that owns what this key creates
-    scopes: frozenset[Scope]
-    live: bool  # api_live_ key (True) or api_test_ key (False)

@@ -18,7 +18,8 @@ from receipting.auth.keys import (
     parse_key,
     revoke_key,
 )
-from receipting.auth.scopes import Principal, Scope
+from receipting.auth.principals import ApiKeyPrincipal
+from receipting.auth.scopes import Scope
 from receipting.auth.tables import ApiKeyRow
 
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -51,7 +52,7 @@ def test_an_issued_key_verifies_as_its_principal(
     principal = KeyVerifier(session_factory).verify(key)
 
     assert key.startswith("api_live_")
-    assert principal == Principal(
+    assert principal == ApiKeyPrincipal(
         key_id=principal.key_id,
         name="Parking system",
         service="parking",

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from receipting.api import App
 from receipting.api.openapi import Operation
 from receipting.auth.keys import KeyVerifier, compose_key, parse_key, revoke_key
-from receipting.auth.scopes import Principal, Scope
+from receipting.auth.principals import ApiKeyPrincipal
+from receipting.auth.scopes import Scope
 from receipting.channels import AppContext
 from tests.integration.auth.conftest import IssueKey, MakeApiClient, bearer
 from tests.integration.receipting.conftest import LogLines
@@ -99,7 +100,7 @@ class WhoAmIResource:
     auth_scopes = {"GET": Scope.FUNDS_READ}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal: Principal = req.context.principal
+        principal: ApiKeyPrincipal = req.context.principal
         resp.media = {"key_id": principal.key_id, "service": principal.service}
 
 
