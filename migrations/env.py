@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from receipting.models import metadata
+from receipting.schema import metadata
 
 target_metadata = metadata
 

@@ -28,10 +28,10 @@ from receipting.council.service import council_presentation
 from receipting.gateways import api as gateways_api
 from receipting.gateways.base import Gateway
 from receipting.payments import api as payments_api
-from receipting.services import build_services
 from receipting.settings import Settings
 from receipting.web.assets import register_assets
 from receipting.webhooks import api as webhooks_api
+from receipting.wiring import build_dependencies
 
 # Each registers its own routes (with their OpenAPI operations) on the app.
 SUBSYSTEMS = (council_api, gateways_api, payments_api, webhooks_api)
@@ -60,18 +60,18 @@ def create_app(
 ) -> App:
     """The WSGI app. `channels=None` loads the installed channels; tests pass their own list.
     `gateways=None` builds the gateways the settings turn on; tests may pass their own."""
-    services = build_services(settings, engine=engine, clock=clock, gateways=gateways)
-    app = falcon.App(middleware=[*middleware_stack(), *auth_middleware(services)])
+    deps = build_dependencies(settings, engine=engine, clock=clock, gateways=gateways)
+    app = falcon.App(middleware=[*middleware_stack(), *auth_middleware(deps)])
     _accept_json_only(app)
     install_error_handlers(app)
     context = AppContext(
         settings=settings,
-        engine=services.engine,
-        session_factory=services.session_factory,
-        ledger=services.ledger,
-        clock=services.clock,
+        engine=deps.engine,
+        session_factory=deps.session_factory,
+        ledger=deps.ledger,
+        clock=deps.clock,
         routes=openapi.RouteRegistry(app),
-        gateways=services.gateways,
+        gateways=deps.gateways,
     )
     _register_core_routes(context)
     for subsystem in SUBSYSTEMS:

@@ -41,9 +41,9 @@ from receipting.auth.scopes import Scope
 from receipting.channels import Channel, cli_commands_of, load_channels
 from receipting.council import cli as council_cli
 from receipting.errors import ConfigurationError, ReceiptingError
-from receipting.services import build_services
 from receipting.settings import Settings
 from receipting.webhooks import cli as webhooks_cli
+from receipting.wiring import build_dependencies
 from receipting.worker import DEFAULT_WORKER_INTERVAL_S, run_worker, standard_jobs, stop_on_signals
 
 # Exit statuses: 1 when the command ran and found the ledger at fault (like `diff` or `grep`),
@@ -344,7 +344,7 @@ def worker(interval_s: float, once: bool) -> None:
     settings.warn_about_defaults()
     with engine_for(settings.database_url) as engine:
         require_migrated(engine, settings.database_url)
-        jobs = standard_jobs(build_services(settings, engine=engine))
+        jobs = standard_jobs(build_dependencies(settings, engine=engine))
         if once:
             for job in jobs:
                 click.echo(f"{job.name}: {job.run()} done")

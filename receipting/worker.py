@@ -15,8 +15,8 @@ from receipting.jobs import Job
 from receipting.notify import jobs as notify_jobs
 from receipting.payments import jobs as payments_jobs
 from receipting.residents import jobs as residents_jobs
-from receipting.services import Services
 from receipting.webhooks import jobs as webhooks_jobs
+from receipting.wiring import Dependencies
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +24,13 @@ log = logging.getLogger(__name__)
 DEFAULT_WORKER_INTERVAL_S = 5.0
 
 
-def standard_jobs(services: Services) -> list[Job]:
+def standard_jobs(deps: Dependencies) -> list[Job]:
     return [
-        Job("seal", services.ledger.seal_all),
-        *payments_jobs.jobs(services),
-        *webhooks_jobs.jobs(services),
-        *notify_jobs.jobs(services),
-        *residents_jobs.jobs(services),
+        Job("seal", deps.ledger.seal_all),
+        *payments_jobs.jobs(deps),
+        *webhooks_jobs.jobs(deps),
+        *notify_jobs.jobs(deps),
+        *residents_jobs.jobs(deps),
     ]
 
 

@@ -27,7 +27,7 @@ from receipting.auth.keys import KeyVerifier, bearer_key
 from receipting.auth.principals import ApiKeyPrincipal
 from receipting.auth.ratelimit import RateLimiter
 from receipting.auth.scopes import Scope
-from receipting.services import Services
+from receipting.wiring import Dependencies
 
 API_PREFIX = "/v1/"
 
@@ -126,8 +126,8 @@ class AuthMiddleware:
             )
 
 
-def auth_middleware(services: Services) -> list[Any]:
+def auth_middleware(deps: Dependencies) -> list[Any]:
     """Falcon middleware components that authenticate and authorise every request."""
-    verifier = KeyVerifier(services.session_factory)
-    limiter = RateLimiter(services.settings.rate_limit_per_minute)
+    verifier = KeyVerifier(deps.session_factory)
+    limiter = RateLimiter(deps.settings.rate_limit_per_minute)
     return [AuthMiddleware(verifier, limiter)]

@@ -8,15 +8,15 @@ from functools import partial
 from receipting.jobs import Job
 from receipting.notify.delivery import MAX_RECEIPT_EMAIL_AGE, deliver_receipt_emails
 from receipting.notify.smtp import smtp_sender
-from receipting.services import Services
+from receipting.wiring import Dependencies
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "email-receipts"
 
 
-def jobs(services: Services) -> list[Job]:
-    sender = smtp_sender(services.settings)
+def jobs(deps: Dependencies) -> list[Job]:
+    sender = smtp_sender(deps.settings)
     if sender is None:
         # Said once, when the worker starts, rather than on every pass.
         log.warning(
@@ -25,5 +25,5 @@ def jobs(services: Services) -> list[Job]:
             "RECEIPTING_SMTP_FROM to send them.",
             MAX_RECEIPT_EMAIL_AGE.days,
         )
-    run = partial(deliver_receipt_emails, services.session_factory, sender, services.clock)
+    run = partial(deliver_receipt_emails, deps.session_factory, sender, deps.clock)
     return [Job(JOB_NAME, run)]

@@ -21,7 +21,7 @@ from receipting.payments.limits import JOB_BATCH_SIZE, PAYMENT_EXPIRY
 from receipting.payments.service import PaymentService
 from receipting.payments.states import FORWARD
 from receipting.payments.tables import PaymentRow, RefundRow
-from receipting.services import Services
+from receipting.wiring import Dependencies
 
 # A payer takes a minute or two on the card page; polling sooner would only add load.
 POLL_AFTER = timedelta(minutes=2)
@@ -80,12 +80,12 @@ class PaymentJobs:
             return list(session.scalars(query))
 
 
-def jobs(services: Services) -> list[Job]:
+def jobs(deps: Dependencies) -> list[Job]:
     payments = PaymentService(
-        services.session_factory,
-        services.gateways,
-        services.clock,
-        services.settings.public_url,
+        deps.session_factory,
+        deps.gateways,
+        deps.clock,
+        deps.settings.public_url,
     )
-    runner = PaymentJobs(payments, services.clock)
+    runner = PaymentJobs(payments, deps.clock)
     return [Job("payments-expire", runner.expire), Job("payments-poll", runner.poll)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from receipting.jobs import Job
 from receipting.residents.service import ResidentService
-from receipting.services import Services
+from receipting.wiring import Dependencies
 
 JOB_NAME = "purge-resident-sessions"
 
 
-def jobs(services: Services) -> list[Job]:
-    residents = ResidentService(services.session_factory, services.clock)
+def jobs(deps: Dependencies) -> list[Job]:
+    residents = ResidentService(deps.session_factory, deps.clock)
     return [Job(JOB_NAME, residents.purge)]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from receipting.jobs import Job
-from receipting.services import Services
 from receipting.webhooks.delivery import WebhookDeliverer
+from receipting.wiring import Dependencies
 
 
-def jobs(services: Services) -> list[Job]:
-    deliverer = WebhookDeliverer(services.session_factory, clock=services.clock)
+def jobs(deps: Dependencies) -> list[Job]:
+    deliverer = WebhookDeliverer(deps.session_factory, clock=deps.clock)
     return [Job("deliver-webhooks", deliverer.deliver_due)]

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 import migrations
 from ledger.db import make_engine
-from receipting.models import metadata
+from receipting.schema import metadata
 from tests.support.databases import DatabaseFactory
 
 

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from receipting.models import metadata
+from receipting.schema import metadata
 
 SANDBOX_TABLES = {"sandbox_gateway_transactions", "sandbox_gateway_refunds"}
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from receipting.jobs import Job
 from receipting.notify.jobs import JOB_NAME
 from receipting.notify.tables import EMAIL_QUEUED, EMAIL_SENT
-from receipting.services import build_services
 from receipting.settings import Settings, SmtpSettings
+from receipting.wiring import build_dependencies
 from receipting.worker import standard_jobs
 from tests.conftest import TEST_SEAL_KEY
 from tests.integration.notify.conftest import PAYER, outbox, paid_with_email
@@ -22,8 +22,8 @@ from tests.support.smtp_server import LoopbackSmtpServer
 
 def email_job_of(engine: Engine, db_url: str, api: Api, smtp: SmtpSettings | None) -> Job:
     settings = Settings(database_url=db_url, seal_key=TEST_SEAL_KEY, smtp=smtp)
-    services = build_services(settings, engine=engine, clock=api.clock, gateways={})
-    (job,) = [job for job in standard_jobs(services) if job.name == JOB_NAME]
+    deps = build_dependencies(settings, engine=engine, clock=api.clock, gateways={})
+    (job,) = [job for job in standard_jobs(deps) if job.name == JOB_NAME]
     return job
 
 

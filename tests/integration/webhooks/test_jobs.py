@@ -1,4 +1,4 @@
-"""`receipting worker` delivers webhooks: the job is in the standard set and uses the services'
+"""`receipting worker` delivers webhooks: the job is in the standard set and uses the engine's
 clock; what it logs never includes a signing secret."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from receipting.services import build_services
 from receipting.settings import Settings
 from receipting.webhooks.outbox import enqueue
 from receipting.webhooks.subscriptions import WebhookSubscriptions
+from receipting.wiring import build_dependencies
 from receipting.worker import standard_jobs
 from tests.conftest import TEST_SEAL_KEY
 from tests.integration.webhooks.conftest import FakeClock, Receiver
@@ -41,10 +41,10 @@ def test_the_worker_delivers_due_webhooks_without_logging_the_secret(
             resource={"payment_id": "pay1"},
             now=clock(),
         )
-    services = build_services(
+    deps = build_dependencies(
         Settings(database_url=db_url, seal_key=TEST_SEAL_KEY), engine=engine, clock=clock
     )
-    (job,) = [job for job in standard_jobs(services) if job.name == "deliver-webhooks"]
+    (job,) = [job for job in standard_jobs(deps) if job.name == "deliver-webhooks"]
 
     with caplog.at_level(logging.DEBUG):
         assert job.run() == 1

@@ -1,5 +1,6 @@
-"""The engine's shared dependencies, built once from settings and handed to whatever needs them
-(the web app, the worker, the CLI). Building connects to nothing."""
+"""The engine's shared dependencies (settings, database engine and sessions, ledger, clock,
+gateways), built once from settings and handed to whatever needs them (the web app, the worker,
+the CLI). Building connects to nothing."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from receipting.settings import Settings
 
 
 @dataclass(frozen=True)
-class Services:
+class Dependencies:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
@@ -27,17 +28,17 @@ class Services:
     gateways: Mapping[str, Gateway]
 
 
-def build_services(
+def build_dependencies(
     settings: Settings,
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] | None = None,
     gateways: Mapping[str, Gateway] | None = None,
-) -> Services:
+) -> Dependencies:
     engine = make_engine(settings.database_url) if engine is None else engine
     clock = utc_now if clock is None else clock
     session_factory = make_session_factory(engine)
-    return Services(
+    return Dependencies(
         settings=settings,
         engine=engine,
         session_factory=session_factory,

@@ -1,5 +1,5 @@
-"""Every table model of the engine, imported so the shared metadata is complete (for Alembic's
-drift check and for anything that inspects the schema)."""
+"""The list of every table module of the engine, imported so the shared metadata describes the
+whole schema (for Alembic's drift check and for anything that inspects the schema)."""
 
 from __future__ import annotations
 
