@@ -12,3 +12,5 @@ class Job:
 
     name: str
     run: Callable[[], int]
+    # What the job does, in a few words, as `receipting worker --help` lists it.
+    description: str = ""

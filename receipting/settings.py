@@ -159,20 +159,31 @@ class Settings:
         )
 
     def warn_about_defaults(self) -> None:
+        """Warn, once per process, about each public development key in use. Once: a command
+        that serves and runs jobs reads its settings more than once, and gunicorn's workers are
+        forked from a master that has already warned (they inherit the record of it)."""
         if self.uses_development_secret_key:
-            log.warning(
+            _warn_once(
                 "RECEIPTING_SECRET_KEY is not set: the pages' cookies are sealed with the public "
                 "development key, so anyone can forge them. Set RECEIPTING_SECRET_KEY to a secret "
-                "of at least %d characters before serving residents.",
-                MIN_SECRET_KEY_LEN,
+                f"of at least {MIN_SECRET_KEY_LEN} characters before serving residents."
             )
         if self.uses_development_seal_key:
-            log.warning(
+            _warn_once(
                 "RECEIPTING_SEAL_KEY is not set: the ledger is sealed with the public development "
                 "key, so its hash chain proves nothing. Set RECEIPTING_SEAL_KEY to a secret of at "
-                "least %d characters before taking real money.",
-                MIN_SEAL_KEY_LEN,
+                f"least {MIN_SEAL_KEY_LEN} characters before taking real money."
             )
+
+
+# The warnings this process has given: each is given once, however often settings are read.
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)
 
 
 def _smtp_from_env(env: Mapping[str, str]) -> SmtpSettings | None:

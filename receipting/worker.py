@@ -6,17 +6,21 @@ once: sealing takes a database lock and a second sealer finds nothing to do.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
 from types import FrameType
 
+from sqlalchemy.engine import Engine
+
 from receipting.jobs import Job
 from receipting.notify import jobs as notify_jobs
 from receipting.payments import jobs as payments_jobs
 from receipting.residents import jobs as residents_jobs
+from receipting.settings import Settings
 from receipting.webhooks import jobs as webhooks_jobs
-from receipting.wiring import Dependencies
+from receipting.wiring import Dependencies, build_dependencies
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +30,25 @@ DEFAULT_WORKER_INTERVAL_S = 5.0
 
 def standard_jobs(deps: Dependencies) -> list[Job]:
     return [
-        Job("seal", deps.ledger.seal_all),
+        Job("seal", deps.ledger.seal_all, "seals newly posted ledger entries into the hash chain"),
         *payments_jobs.jobs(deps),
         *webhooks_jobs.jobs(deps),
         *notify_jobs.jobs(deps),
         *residents_jobs.jobs(deps),
     ]
+
+
+def installed_jobs(settings: Settings, engine: Engine) -> list[Job]:
+    """Every job this installation runs, built on `engine` (building connects to nothing)."""
+    return standard_jobs(build_dependencies(worker_settings(settings), engine=engine))
+
+
+def worker_settings(settings: Settings) -> Settings:
+    """The worker always knows the sandbox gateway. It only looks after payments already made,
+    and the sandbox answers only for payments made through it, so a database that took sandbox
+    payments (the demo's) is looked after without RECEIPTING_SANDBOX_GATEWAY, while starting a
+    sandbox payment or serving its card page still needs the setting, in the server."""
+    return dataclasses.replace(settings, sandbox_gateway=True)
 
 
 def stop_on_signals() -> threading.Event:

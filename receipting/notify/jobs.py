@@ -26,4 +26,4 @@ def jobs(deps: Dependencies) -> list[Job]:
             MAX_RECEIPT_EMAIL_AGE.days,
         )
     run = partial(deliver_receipt_emails, deps.session_factory, sender, deps.clock)
-    return [Job(JOB_NAME, run)]
+    return [Job(JOB_NAME, run, "sends the receipt emails that are due, retrying those that failed")]

@@ -88,4 +88,17 @@ def jobs(deps: Dependencies) -> list[Job]:
         deps.settings.public_url,
     )
     runner = PaymentJobs(payments, deps.clock)
-    return [Job("payments-expire", runner.expire), Job("payments-poll", runner.poll)]
+    return [
+        Job(
+            "payments-expire",
+            runner.expire,
+            f"fails card payments left unfinished {PAYMENT_EXPIRY.seconds // 60} minutes after "
+            "they began, asking the gateway first",
+        ),
+        Job(
+            "payments-poll",
+            runner.poll,
+            "asks the gateway about payments whose payer never came back, and about refunds "
+            "still submitted",
+        ),
+    ]

@@ -11,4 +11,10 @@ JOB_NAME = "purge-resident-sessions"
 
 def jobs(deps: Dependencies) -> list[Job]:
     residents = ResidentService(deps.session_factory, deps.clock)
-    return [Job(JOB_NAME, residents.purge)]
+    return [
+        Job(
+            JOB_NAME,
+            residents.purge,
+            "removes residents' sign-in attempts and sessions a week after they stopped mattering",
+        )
+    ]

@@ -9,4 +9,10 @@ from receipting.wiring import Dependencies
 
 def jobs(deps: Dependencies) -> list[Job]:
     deliverer = WebhookDeliverer(deps.session_factory, clock=deps.clock)
-    return [Job("deliver-webhooks", deliverer.deliver_due)]
+    return [
+        Job(
+            "deliver-webhooks",
+            deliverer.deliver_due,
+            "delivers signed webhook messages, retrying those that failed on a schedule",
+        )
+    ]

@@ -9,9 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from receipting import demo
 from receipting.council import service
-from tests.integration.receipting.test_cli import RunCli, invoke, no_traceback, run_cli
-
-__all__ = ["run_cli"]  # the fixture, shared with the root command's tests
+from tests.integration.receipting.cli.support import RunCli, invoke, no_traceback
 
 
 def demo_file(tmp_path: Path, text: str | None = None) -> Path:

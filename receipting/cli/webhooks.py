@@ -15,6 +15,7 @@ import click
 
 from ledger.db import make_session_factory
 from ledger.service import utc_now
+from receipting.cli.context import load_settings, migrated_engine
 from receipting.webhooks.subscriptions import (
     DEFAULT_DELIVERY_LOG_LIMIT,
     MAX_DELIVERY_LOG_LIMIT,
@@ -33,12 +34,8 @@ SECRET_SHOWN_ONCE = (
 
 @contextmanager
 def _webhooks() -> Iterator[WebhookSubscriptions]:
-    # Imported here: the root command line imports this module to add the group to itself.
-    from receipting.cli import engine_for, load_settings, require_migrated
-
     settings = load_settings()
-    with engine_for(settings.database_url) as engine:
-        require_migrated(engine, settings.database_url)
+    with migrated_engine(settings) as engine:
         yield WebhookSubscriptions(
             make_session_factory(engine), clock=utc_now, development=settings.development
         )

@@ -5,13 +5,8 @@ A key is printed once, when it is created, and never again: only a slow hash of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
-from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.db import make_session_factory
 from receipting.auth.keys import (
     VERIFIED_KEY_CACHE_TTL_S,
     ApiKeyInfo,
@@ -20,19 +15,9 @@ from receipting.auth.keys import (
     revoke_key,
 )
 from receipting.auth.scopes import Scope
+from receipting.cli.context import migrated_sessions
 
 SCOPE_NAMES = [scope.value for scope in Scope]
-
-
-@contextmanager
-def _session_factory() -> Iterator[sessionmaker[Session]]:
-    # Imported here: the root command line imports this module to add the group to itself.
-    from receipting.cli import engine_for, load_settings, require_migrated
-
-    settings = load_settings()
-    with engine_for(settings.database_url) as engine:
-        require_migrated(engine, settings.database_url)
-        yield make_session_factory(engine)
 
 
 @click.group("api-keys")
@@ -58,7 +43,7 @@ def api_keys() -> None:
 @click.option("--live", is_flag=True, help="An api_live_ key for real money (default: api_test_).")
 def create(name: str, service: str, scopes: tuple[str, ...], live: bool) -> None:
     """Create a key and print it, once. Store it where its holder keeps secrets."""
-    with _session_factory() as session_factory:
+    with migrated_sessions() as session_factory:
         key = issue_key(session_factory, name=name, service=service, scopes=scopes, live=live)
     click.echo(key)
     click.echo(
@@ -79,7 +64,7 @@ def _row(info: ApiKeyInfo) -> str:
 @api_keys.command("list")
 def list_command() -> None:
     """Every key with its id, start, service, scopes and state (never its secret)."""
-    with _session_factory() as session_factory:
+    with migrated_sessions() as session_factory:
         keys = list_keys(session_factory)
     if not keys:
         click.echo("No API keys yet. Create one with `receipting api-keys create`.")
@@ -95,7 +80,7 @@ def list_command() -> None:
 @click.argument("key_id", type=int)
 def revoke(key_id: int) -> None:
     """Revoke the key with this id (from `api-keys list`), for good."""
-    with _session_factory() as session_factory:
+    with migrated_sessions() as session_factory:
         info = revoke_key(session_factory, key_id)
     click.echo(
         f"Revoked key {info.id} ({info.shown_prefix}..., {info.name}). Running servers refuse it "

@@ -11,7 +11,9 @@ from receipting.cli import cli
 from receipting.webhooks.delivery import WebhookDeliverer
 from receipting.webhooks.outbox import enqueue
 from tests.conftest import TEST_SEAL_KEY
-from tests.integration.webhooks.conftest import FakeClock, Receiver
+from tests.integration.webhooks.conftest import FakeClock, Receiver, clock, receiver
+
+__all__ = ["clock", "receiver"]  # the fixtures, shared with the webhooks' own tests
 
 CREATED = re.compile(r"webhook_id: (\S+)\nsigning_secret: (webhook_secret_[0-9a-f]{64})\n")
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.db import make_session_factory
+from receipting.cli.context import migrated_sessions
 from receipting.council import service
 from receipting.council.config import MAX_CONFIG_BYTES
 from receipting.council.service import CouncilPresentation, Fund, LoadReport
@@ -18,17 +16,6 @@ from receipting.council.service import CouncilPresentation, Fund, LoadReport
 @click.group("council")
 def council() -> None:
     """The council configuration: funds, reference rules, VAT codes, methods of payment."""
-
-
-@contextmanager
-def _sessions() -> Iterator[sessionmaker[Session]]:
-    # The root command module imports this one, so its helpers are imported when called.
-    from receipting import cli as root
-
-    settings = root.load_settings()
-    with root.engine_for(settings.database_url) as engine:
-        root.require_migrated(engine, settings.database_url)
-        yield make_session_factory(engine)
 
 
 @council.command("load")
@@ -45,7 +32,7 @@ def load(file: Path) -> None:
             "smaller. Check that this is the right file."
         )
     data = file.read_bytes()
-    with _sessions() as sessions:
+    with migrated_sessions() as sessions:
         report = service.load_council_config(sessions, data, file.name)
     click.echo(load_summary(report))
 
@@ -70,7 +57,7 @@ def load_summary(report: LoadReport) -> str:
 @council.command("show")
 def show() -> None:
     """Show the current configuration: its version, funds, VAT codes, methods and gateways."""
-    with _sessions() as sessions, sessions() as session, session.begin():
+    with migrated_sessions() as sessions, sessions() as session, session.begin():
         version = service.current_version(session)
         if version is None:
             click.echo(
